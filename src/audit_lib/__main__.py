@@ -1,0 +1,3 @@
+from audit_lib.cli import main
+
+main()

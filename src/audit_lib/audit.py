@@ -1,0 +1,83 @@
+"""The quarterly self-assessment, end to end: evaluate, write, execute, render."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+
+from audit_lib.controls import Control
+from audit_lib.evaluate import Findings, evaluate
+from audit_lib.findings import write_findings
+from audit_lib.folders import assembled, free_name, refuse_non_empty, sha256_of
+from audit_lib.periods import Period
+from audit_lib.progress import Progress
+from audit_lib.snapshot import snapshot_info
+
+REPORTS_DIR = Path("reports")
+
+
+def default_folder(period: Period, snapshot_id: str, reports: Path = REPORTS_DIR) -> Path:
+    """`reports/<period>_<run date>_<snapshot id>`, suffixed when taken."""
+    label = re.sub(r"[^A-Za-z0-9-]+", "-", period.label).strip("-")
+    today = datetime.now(UTC).date().isoformat()
+    return free_name(reports, f"{label}_{today}_{snapshot_id}")
+
+
+def evaluate_with_progress(snapshot: Path, period: Period, params: dict[str, object]) -> Findings:
+    from audit_lib.controls import load_controls
+
+    with Progress("evaluating controls", total=len(load_controls())) as progress:
+
+        def advance(control: Control) -> None:
+            progress.advance(f"control {control.id}")
+
+        return evaluate(snapshot, period, params, on_control=advance)
+
+
+def run_quarterly(
+    snapshot: Path,
+    period: Period,
+    params: dict[str, object],
+    out: Path | None = None,
+    with_notebooks: bool = True,
+) -> Path:
+    """Write the report folder of one audit and return its path."""
+    snapshot = Path(snapshot).resolve()
+    if out is not None:
+        refuse_non_empty(out)
+    info = snapshot_info(snapshot)
+    findings = evaluate_with_progress(snapshot, period, params)
+    folder = out or default_folder(period, info.id)
+    with assembled(folder) as tmp:
+        write_findings(findings, tmp, sha256_of(snapshot))
+        if with_notebooks:
+            render_quarterly(snapshot, findings, tmp, folder.parent)
+    return folder
+
+
+def render_quarterly(snapshot: Path, findings: Findings, tmp: Path, reports: Path) -> None:
+    """Execute the quarterly notebooks into `tmp` and render report.html."""
+    from audit_lib.notebooks import QUARTERLY, execute
+    from audit_lib.report import render_report
+
+    previous = previous_findings(findings.period, findings.snapshot.id, reports)
+    parameters = {
+        "snapshot": str(snapshot),
+        "period": findings.period.label,
+        "params": json.dumps(findings.params),
+        "findings": str((tmp / "findings.json").resolve()),
+        "previous_findings": str(previous) if previous else "",
+    }
+    executed = execute(QUARTERLY, tmp / "notebooks", parameters)
+    render_report(executed, tmp / "report.html")
+
+
+def previous_findings(period: Period, snapshot_id: str, reports: Path) -> Path | None:
+    """findings.json of the latest report folder of the previous quarter, if any."""
+    previous = period.previous()
+    if previous is None or not reports.is_dir():
+        return None
+    candidates = sorted(reports.glob(f"{previous.label}_*/findings.json"))
+    return candidates[-1].resolve() if candidates else None

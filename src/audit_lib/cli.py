@@ -1,0 +1,206 @@
+"""The `privacy-audit` command: thin wrappers over audit_lib, errors as exit codes."""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+
+from audit_lib.errors import AuditError
+
+app = typer.Typer(
+    help="Audit a personal-data inventory against its privacy policy.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+snapshot_app = typer.Typer(help="Build and inspect DuckDB snapshots of an export.", no_args_is_help=True)
+run_app = typer.Typer(help="Run audits over a snapshot.", no_args_is_help=True)
+sample_app = typer.Typer(help="Synthetic exports for demos, tests and benchmarks.", no_args_is_help=True)
+app.add_typer(snapshot_app, name="snapshot")
+app.add_typer(run_app, name="run")
+app.add_typer(sample_app, name="sample")
+
+F = TypeVar("F", bound=Callable[..., object])
+
+
+def reported(command: F) -> F:
+    """Turn AuditError into its message and exit code; any other error into exit 1."""
+
+    @functools.wraps(command)
+    def wrapper(*args: object, **kwargs: object) -> object:
+        try:
+            return command(*args, **kwargs)
+        except AuditError as exc:
+            typer.echo(f"privacy-audit: {exc}", err=True)
+            raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            typer.echo("privacy-audit: interrupted; nothing was written", err=True)
+            raise typer.Exit(130) from None
+        except Exception as exc:
+            typer.echo(f"privacy-audit: internal error: {type(exc).__name__}: {exc}", err=True)
+            if os.environ.get("PRIVACY_AUDIT_DEBUG"):
+                traceback.print_exc()
+            raise typer.Exit(1) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+SnapshotOption = Annotated[Path, typer.Option("--snapshot", help="A snapshot built by `snapshot build`.")]
+ParamOption = Annotated[
+    list[str] | None, typer.Option("--param", help="A control parameter, name=value (repeatable).")
+]
+
+
+@snapshot_app.command("build")
+@reported
+def snapshot_build(
+    export_dir: Annotated[Path, typer.Argument(help="Folder of <table>.csv / <table>.parquet files.")],
+    out: Annotated[Path, typer.Option("--out", help="The snapshot file to create (never overwritten).")],
+    taken_at: Annotated[
+        str | None, typer.Option("--taken-at", help="Snapshot time; default: newest timestamp in the export.")
+    ] = None,
+) -> None:
+    """Validate an export folder and freeze it into one DuckDB snapshot."""
+    from audit_lib.snapshot import build_snapshot
+
+    info = build_snapshot(export_dir, out, taken_at)
+    rows = sum(info.row_counts.values())
+    typer.echo(f"snapshot {info.id} written to {out} ({rows} rows, taken at {_iso(info.taken_at)})")
+
+
+@snapshot_app.command("info")
+@reported
+def snapshot_info_command(
+    file: Annotated[Path, typer.Argument(help="A snapshot file.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Print a snapshot's identity and row counts."""
+    import json
+
+    from audit_lib.snapshot import snapshot_info
+
+    info = snapshot_info(file)
+    if as_json:
+        document = {
+            "id": info.id,
+            "taken_at": _iso(info.taken_at),
+            "built_at": _iso(info.built_at),
+            "suite_version": info.suite_version,
+            "contract": info.contract,
+            "files": [{**f} for f in info.files],
+        }
+        typer.echo(json.dumps(document, indent=2))
+        return
+    typer.echo(f"snapshot     {info.id}")
+    typer.echo(f"taken at     {_iso(info.taken_at)}")
+    typer.echo(f"built at     {_iso(info.built_at)}")
+    typer.echo(f"suite        {info.suite_version} ({info.contract})")
+    for f in info.files:
+        typer.echo(f"  {f['table_name']:<16} {f['row_count']:>12,}  {f['file']}  sha256 {f['sha256'][:16]}…")
+
+
+@run_app.command("quarterly")
+@reported
+def run_quarterly(
+    snapshot: SnapshotOption,
+    period: Annotated[str | None, typer.Option("--period", help="A quarter, e.g. 2026-Q3.")] = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Audit (-infinity, TS) instead of a quarter.")
+    ] = None,
+    start: Annotated[str | None, typer.Option("--start", help="Explicit period start (with --end).")] = None,
+    end: Annotated[str | None, typer.Option("--end", help="Explicit period end (with --start).")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Report folder (must be new or empty).")] = None,
+    param: ParamOption = None,
+    notebooks: Annotated[
+        bool, typer.Option("--notebooks/--no-notebooks", help="Run the notebooks and render report.html.")
+    ] = True,
+) -> None:
+    """Run the quarterly self-assessment: findings, evidence, notebooks and report."""
+    from audit_lib.audit import run_quarterly as run
+    from audit_lib.params import parse_assignments
+
+    chosen = _period(period, as_of, start, end)
+    folder = run(snapshot, chosen, parse_assignments(param or []), out, with_notebooks=notebooks)
+    report = folder / "report.html"
+    typer.echo(f"report: {report if report.exists() else folder}")
+
+
+def _period(period: str | None, as_of: str | None, start: str | None, end: str | None) -> object:
+    from audit_lib.errors import UsageError
+    from audit_lib.periods import Period
+
+    given = [name for name, v in (("--period", period), ("--as-of", as_of), ("--start", start)) if v]
+    if len(given) != 1 or bool(start) != bool(end):
+        raise UsageError("give exactly one of --period, --as-of, or --start with --end")
+    if period:
+        return Period.quarter(period)
+    if as_of:
+        return Period.until(as_of)
+    return Period.between(start, end)
+
+
+@app.command("investigate")
+@reported
+def investigate(
+    snapshot: SnapshotOption,
+    dispute: Annotated[str | None, typer.Option("--dispute", help="The complaint's dispute_id.")] = None,
+    customer: Annotated[str | None, typer.Option("--customer", help="A customer_id instead.")] = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Judge up to this time; default: the snapshot's taken_at.")
+    ] = None,
+    reveal: Annotated[bool, typer.Option("--reveal", help="Show personal values unmasked.")] = False,
+    out: Annotated[Path | None, typer.Option("--out", help="Investigation folder (must be new or empty).")] = None,
+    param: ParamOption = None,
+) -> None:
+    """Investigate one complaint: the customer's timeline and every control's verdict."""
+    from audit_lib.errors import UsageError
+    from audit_lib.investigation import run_investigation
+    from audit_lib.params import parse_assignments
+
+    if bool(dispute) == bool(customer):
+        raise UsageError("give exactly one of --dispute or --customer")
+    folder = run_investigation(
+        snapshot,
+        dispute_id=dispute,
+        customer_id=customer,
+        as_of=as_of,
+        reveal=reveal,
+        out=out,
+        params=parse_assignments(param or []),
+    )
+    typer.echo(f"investigation: {folder / 'investigation.html'}")
+
+
+@sample_app.command("generate")
+@reported
+def sample_generate(
+    out: Annotated[Path, typer.Option("--out", help="Export folder to create (must be new or empty).")],
+    customers: Annotated[int, typer.Option("--customers", min=10, help="Number of customers.")] = 2000,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same files).")] = 7,
+    fmt: Annotated[str, typer.Option("--format", help="csv or parquet.")] = "csv",
+) -> None:
+    """Write a synthetic export with known planted violations (listed in planted.json)."""
+    from audit_lib.errors import UsageError
+    from audit_lib.sample import generate_sample
+
+    if fmt not in ("csv", "parquet"):
+        raise UsageError(f"--format must be csv or parquet, not {fmt!r}")
+    generate_sample(out, customers=customers, seed=seed, fmt=fmt)
+    typer.echo(f"sample export written to {out} ({customers} customers, seed {seed}, {fmt})")
+
+
+def _iso(value: object) -> str:
+    from audit_lib.periods import iso
+
+    return iso(value) or "-"
+
+
+def main() -> None:  # pragma: no cover - entry point for `python -m audit_lib`
+    sys.exit(app())

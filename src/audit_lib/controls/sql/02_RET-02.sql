@@ -1,0 +1,38 @@
+/*
+id: RET-02
+clause: "§8"
+title: Data of deactivated accounts deleted after a reasonable period
+kind: state
+key: item_id
+explanation: >
+  Once an account is deactivated or cancelled, its personal data is deleted
+  within grace_days days. Every item still stored at as_of for a customer
+  deactivated more than grace_days days before is a violation, unless it is
+  kept for legal compliance, lives in an access log, or the customer is under
+  a hold active at as_of.
+exemptions:
+  legal_retention: "§9: kept for legal compliance (purpose legal_compliance)"
+  access_log: "§9 Access Logs: access logs are kept for security"
+  hold: "§9: any legal hold active at as_of"
+*/
+WITH expired AS (
+    SELECT customer_id FROM customers
+    WHERE account_status IN ('deactivated', 'cancelled')
+      AND deactivated_at + to_days($grace_days) < $as_of
+),
+held AS (
+    SELECT customer_id FROM legal_holds
+    WHERE placed_at <= $as_of AND (released_at IS NULL OR released_at > $as_of)
+)
+SELECT
+    p.item_id AS key,
+    p.customer_id,
+    true AS breaks,
+    CASE
+        WHEN p.purpose = 'legal_compliance' THEN 'legal_retention'
+        WHEN p.system_kind = 'access_log' THEN 'access_log'
+        WHEN p.customer_id IN (SELECT customer_id FROM held) THEN 'hold'
+    END AS exemption
+FROM personal_data AS p
+WHERE p.received_at < $as_of
+  AND p.customer_id IN (SELECT customer_id FROM expired)

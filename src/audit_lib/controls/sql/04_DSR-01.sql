@@ -1,0 +1,24 @@
+/*
+id: DSR-01
+clause: "§7, §9, §14"
+title: Data-subject requests answered within 30 days
+kind: event
+key: request_id
+explanation: >
+  Every request to access, rectify, delete, restrict or remove a child's data
+  is completed within response_days days of its receipt. Judged: the requests
+  received before the end of the period that were open at some point of it. A
+  request completed late is a violation even when completed after as_of; an
+  open request is a violation once its deadline has passed at as_of.
+*/
+SELECT
+    request_id AS key,
+    customer_id,
+    CASE
+        WHEN completed_at IS NULL THEN received_at + to_days($response_days) < $as_of
+        ELSE completed_at > received_at + to_days($response_days)
+    END AS breaks,
+    NULL AS exemption
+FROM dsr_requests
+WHERE received_at < $end
+  AND (completed_at IS NULL OR completed_at >= $start)

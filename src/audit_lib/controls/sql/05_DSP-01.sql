@@ -1,0 +1,24 @@
+/*
+id: DSP-01
+clause: "§22"
+title: Complaints answered within 30 days
+kind: event
+key: dispute_id
+explanation: >
+  Every complaint about the use of personal data gets a response within
+  response_days days of its receipt. Judged: the complaints received before
+  the end of the period that were unanswered at some point of it. A late
+  response is a violation even when given after as_of; an unanswered complaint
+  is a violation once its deadline has passed at as_of.
+*/
+SELECT
+    dispute_id AS key,
+    customer_id,
+    CASE
+        WHEN responded_at IS NULL THEN received_at + to_days($response_days) < $as_of
+        ELSE responded_at > received_at + to_days($response_days)
+    END AS breaks,
+    NULL AS exemption
+FROM disputes
+WHERE received_at < $end
+  AND (responded_at IS NULL OR responded_at >= $start)

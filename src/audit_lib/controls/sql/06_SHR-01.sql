@@ -1,0 +1,25 @@
+/*
+id: SHR-01
+clause: "§4, §20"
+title: Only authorized sub-processors render services
+kind: event
+key: disclosure_id
+explanation: >
+  Data disclosed to render services goes only to sub-processors on the
+  published list at the moment of disclosure. A disclosure to a party of
+  another kind, never listed, not yet listed, or listed no more (the day of
+  authorized_until is already unlisted) is a violation.
+*/
+SELECT
+    d.disclosure_id AS key,
+    d.customer_id,
+    p.kind <> 'sub_processor' OR NOT (
+        p.authorized_from IS NOT NULL
+        AND CAST(p.authorized_from AS TIMESTAMPTZ) <= d.disclosed_at
+        AND (p.authorized_until IS NULL OR CAST(p.authorized_until AS TIMESTAMPTZ) > d.disclosed_at)
+    ) AS breaks,
+    NULL AS exemption
+FROM disclosures AS d
+JOIN parties AS p USING (party_id)
+WHERE d.disclosed_at >= $start AND d.disclosed_at < $end
+  AND d.purpose = 'render_services'

@@ -1,0 +1,27 @@
+/*
+id: XFR-01
+clause: "§16"
+title: Transfers out of the EEA are safeguarded
+kind: event
+key: disclosure_id
+explanation: >
+  Data of customers in the EU leaves the European Economic Area only under a
+  transfer safeguard (adequacy decision, standard contractual clauses or
+  binding corporate rules). A disclosure of an EU customer's data to a party
+  outside the EEA without one is a violation, anonymized or not.
+*/
+SELECT
+    d.disclosure_id AS key,
+    d.customer_id,
+    p.transfer_safeguard IS NULL OR p.transfer_safeguard = 'none' AS breaks,
+    NULL AS exemption
+FROM disclosures AS d
+JOIN parties AS p USING (party_id)
+JOIN customers AS c USING (customer_id)
+WHERE d.disclosed_at >= $start AND d.disclosed_at < $end
+  AND c.country IN ('AT', 'BE', 'BG', 'HR', 'CY', 'CZ', 'DK', 'EE', 'FI', 'FR', 'DE', 'GR',
+                    'IE', 'IT', 'LV', 'LT', 'LU', 'MT', 'NL', 'PL', 'PT', 'RO', 'SK', 'SI',
+                    'ES', 'SE')
+  AND p.country NOT IN ('AT', 'BE', 'BG', 'HR', 'CY', 'CZ', 'DK', 'EE', 'FI', 'FR', 'DE', 'GR',
+                        'IE', 'IT', 'LV', 'LT', 'LU', 'MT', 'NL', 'PL', 'PT', 'RO', 'SK', 'SI',
+                        'ES', 'SE', 'IS', 'LI', 'NO')

@@ -1,0 +1,25 @@
+/*
+id: MKT-02
+clause: "§10"
+title: Marketing opt-outs honored
+kind: event
+key: message_id
+explanation: >
+  A customer who opted out of marketing receives no newsletter or promotion.
+  A marketing message sent while an opt-out of its customer was active is a
+  violation, whatever later or earlier opt-ins say.
+*/
+SELECT
+    m.message_id AS key,
+    m.customer_id,
+    EXISTS (
+        SELECT 1 FROM consents AS k
+        WHERE k.customer_id = m.customer_id
+          AND k.kind = 'marketing_opt_out'
+          AND k.given_at <= m.sent_at
+          AND (k.withdrawn_at IS NULL OR k.withdrawn_at > m.sent_at)
+    ) AS breaks,
+    NULL AS exemption
+FROM communications AS m
+WHERE m.sent_at >= $start AND m.sent_at < $end
+  AND m.kind IN ('newsletter', 'promotion')

@@ -1,0 +1,102 @@
+"""Evaluate the controls over a snapshot: the one API behind CLI, notebooks and tests."""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from audit_lib.controls import Control, load_controls
+from audit_lib.params import resolve
+from audit_lib.periods import Period
+from audit_lib.snapshot import SnapshotInfo, open_snapshot, read_info
+
+# Each control's population, judged once, then counted and listed.
+JUDGE = """
+WITH judged AS MATERIALIZED (
+    SELECT key, CASE WHEN NOT coalesce(breaks, false) THEN 'pass'
+                     WHEN exemption IS NULL THEN 'violation'
+                     ELSE 'exception' END AS outcome,
+           CASE WHEN coalesce(breaks, false) THEN exemption END AS reason
+    FROM ({query}) AS population
+    {restriction}
+)
+SELECT
+    count(*) AS population,
+    coalesce(list(key ORDER BY key) FILTER (WHERE outcome = 'violation'), []) AS violations,
+    coalesce(list([key, reason] ORDER BY key) FILTER (WHERE outcome = 'exception'), []) AS exceptions
+FROM judged
+"""
+
+
+@dataclass(frozen=True)
+class ControlResult:
+    control: Control
+    population: int
+    violations: list[str]
+    exceptions: list[tuple[str, str]]
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.control, name)
+
+    @property
+    def status(self) -> str:
+        return "fail" if self.violations else "pass"
+
+
+@dataclass(frozen=True)
+class Findings:
+    period: Period
+    params: dict[str, int]
+    snapshot: SnapshotInfo
+    controls: list[ControlResult] = field(default_factory=list)
+    customer_id: str | None = None
+
+    def result(self, control_id: str) -> ControlResult:
+        return next(r for r in self.controls if r.control.id == control_id)
+
+
+def judge(
+    con: duckdb.DuckDBPyConnection,
+    control: Control,
+    bindings: dict[str, object],
+    customer_id: str | None = None,
+) -> ControlResult:
+    """Run one control; with `customer_id`, only that customer's records."""
+    restriction = "WHERE customer_id = $customer_id" if customer_id is not None else ""
+    sql = JUDGE.format(query=control.query, restriction=restriction)
+    names = (*control.parameters, "customer_id") if customer_id is not None else control.parameters
+    values = {**bindings, "customer_id": customer_id}
+    population, violations, exceptions = con.execute(sql, {n: values[n] for n in names}).fetchone()
+    return ControlResult(control, population, violations, [(k, r) for k, r in exceptions])
+
+
+def evaluate_connection(
+    con: duckdb.DuckDBPyConnection,
+    period: Period,
+    params: dict[str, object] | None = None,
+    customer_id: str | None = None,
+    on_control: callable | None = None,
+) -> Findings:
+    resolved = resolve(params)
+    bindings = {**period.bind(), **resolved}
+    results = []
+    for control in load_controls():
+        results.append(judge(con, control, bindings, customer_id))
+        if on_control:
+            on_control(control)
+    return Findings(period, resolved, read_info(con), results, customer_id)
+
+
+def evaluate(
+    snapshot_path: Path | str,
+    period: Period,
+    params: dict[str, object] | None = None,
+    customer_id: str | None = None,
+    on_control: callable | None = None,
+) -> Findings:
+    """Judge every control over `period` on a snapshot opened read-only."""
+    with contextlib.closing(open_snapshot(snapshot_path)) as con:
+        return evaluate_connection(con, period, params, customer_id, on_control)

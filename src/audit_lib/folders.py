@@ -1,0 +1,64 @@
+"""Output folders that appear complete or not at all, with a manifest."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+from audit_lib.errors import OutputExistsError
+
+
+def refuse_non_empty(folder: Path) -> None:
+    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+        raise OutputExistsError(f"{folder}: exists and is not empty; nothing is overwritten")
+
+
+def free_name(parent: Path, name: str) -> Path:
+    """`parent/name`, or `name-2`, `name-3`... when taken (default names only)."""
+    candidate, n = parent / name, 1
+    while candidate.exists():
+        n += 1
+        candidate = parent / f"{name}-{n}"
+    return candidate
+
+
+@contextlib.contextmanager
+def assembled(folder: Path) -> Iterator[Path]:
+    """Yield a temporary folder beside `folder`; move it into place on success."""
+    refuse_non_empty(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = folder.with_name(f".{folder.name}.partial-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    try:
+        yield tmp
+        write_manifest(tmp)
+        try:
+            os.rename(tmp, folder)  # replaces only a missing or empty folder
+        except OSError:
+            raise OutputExistsError(f"{folder}: appeared meanwhile; nothing is overwritten") from None
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def write_manifest(folder: Path) -> None:
+    """manifest.json: the sha256 of every other file, by relative path."""
+    files = sorted(p for p in folder.rglob("*") if p.is_file() and p.name != "manifest.json")
+    manifest = {
+        "format": "privacy-audit/manifest/1",
+        "files": {p.relative_to(folder).as_posix(): sha256_of(p) for p in files},
+    }
+    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")

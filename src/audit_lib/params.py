@@ -1,0 +1,40 @@
+"""The parameters of controls.md, their defaults and parsing of `k=v`."""
+
+from __future__ import annotations
+
+from audit_lib.errors import UsageError
+
+DEFAULTS: dict[str, int] = {
+    "retention_years": 10,
+    "grace_days": 365,
+    "response_days": 30,
+    "notice_days": 30,
+    "min_age": 13,
+}
+
+
+def resolve(overrides: dict[str, object] | None = None) -> dict[str, int]:
+    """Defaults with `overrides` applied; unknown names and bad values are refused."""
+    params = dict(DEFAULTS)
+    for name, value in (overrides or {}).items():
+        if name not in DEFAULTS:
+            raise UsageError(f"unknown parameter {name!r} (known: {', '.join(DEFAULTS)})")
+        try:
+            number = int(str(value).strip())
+        except ValueError:
+            raise UsageError(f"parameter {name} must be a whole number, not {value!r}") from None
+        if number < 0:
+            raise UsageError(f"parameter {name} must not be negative, not {number}")
+        params[name] = number
+    return params
+
+
+def parse_assignments(items: list[str]) -> dict[str, str]:
+    """`["grace_days=180"]` -> `{"grace_days": "180"}`."""
+    pairs = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise UsageError(f"--param takes name=value, not {item!r}")
+        pairs[name.strip()] = value
+    return pairs

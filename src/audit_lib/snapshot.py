@@ -1,0 +1,249 @@
+"""Freeze a validated export into one DuckDB snapshot file, and open snapshots.
+
+A build writes into a temporary file beside the target and links it into
+place only when complete, so a refused or interrupted build leaves nothing
+and an existing snapshot is never overwritten. Audits open snapshots
+read-only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from audit_lib import __version__
+from audit_lib.errors import InvalidExportError, OutputExistsError, SnapshotError, UsageError
+from audit_lib.folders import sha256_of
+from audit_lib.progress import Progress
+from audit_lib.schema import ENUMS, TABLES
+from audit_lib.validate import (
+    SourceFile,
+    column_checks,
+    convert,
+    dangling_references,
+    duplicate_keys,
+    find_sources,
+    ident,
+    run_checks,
+    stage,
+    table_checks,
+)
+
+CONTRACT = "privacy-audit/inventory/1"
+META_TABLE = "snapshot_meta"
+FILES_TABLE = "snapshot_files"
+
+
+@dataclass(frozen=True)
+class SnapshotInfo:
+    """The identity a snapshot records about itself."""
+
+    id: str
+    taken_at: datetime
+    built_at: datetime
+    suite_version: str
+    contract: str
+    row_counts: dict[str, int]
+    files: list[dict]
+
+
+def connect(path: Path | str | None = None, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection in UTC, the only time zone the suite reasons in."""
+    con = duckdb.connect(str(path) if path else ":memory:", read_only=read_only)
+    con.execute("SET TimeZone = 'UTC'")
+    return con
+
+
+def open_snapshot(path: Path | str) -> duckdb.DuckDBPyConnection:
+    """Open a snapshot read-only, refusing anything that is not one."""
+    path = Path(path)
+    if not path.is_file():
+        raise SnapshotError(f"{path}: no such snapshot file")
+    try:
+        con = connect(path, read_only=True)
+        con.execute(f"SELECT contract FROM {META_TABLE}").fetchone()
+    except duckdb.Error as exc:
+        raise SnapshotError(f"{path}: not a privacy-audit snapshot ({_first_line(exc)})") from None
+    return con
+
+
+def read_info(con: duckdb.DuckDBPyConnection) -> SnapshotInfo:
+    snapshot_id, taken_at, built_at, version, contract = con.execute(
+        f"SELECT snapshot_id, taken_at, built_at, suite_version, contract FROM {META_TABLE}"
+    ).fetchone()
+    cursor = con.execute(f"SELECT * FROM {FILES_TABLE} ORDER BY table_name")
+    names = [d[0] for d in cursor.description]
+    files = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    counts = {f["table_name"]: f["row_count"] for f in files}
+    return SnapshotInfo(snapshot_id, taken_at, built_at, version, contract, counts, files)
+
+
+def snapshot_info(path: Path | str) -> SnapshotInfo:
+    with contextlib.closing(open_snapshot(path)) as con:
+        return read_info(con)
+
+
+def build_snapshot(
+    export_dir: Path | str, out: Path | str, taken_at: str | datetime | None = None
+) -> SnapshotInfo:
+    """Validate `export_dir` and write the snapshot `out`; raise on any fault."""
+    export_dir, out = Path(export_dir), Path(out)
+    if out.exists():
+        raise OutputExistsError(f"{out}: already exists; a snapshot is never overwritten")
+    if not out.parent.is_dir():
+        raise UsageError(f"{out.parent}: no such folder for the snapshot")
+    taken = _parse_taken_at(taken_at)
+    sources = find_sources(export_dir)
+    with ThreadPoolExecutor(max_workers=1) as pool, _temporary_beside(out) as tmp:
+        hashes = pool.map(sha256_of, [s.path for s in sources])
+        with contextlib.closing(connect(tmp)) as con:
+            _load(con, sources)
+            info = _record_identity(con, sources, list(hashes), taken)
+            con.execute("CHECKPOINT")
+        _link_into_place(tmp, out)
+    return info
+
+
+def _parse_taken_at(value: str | datetime | None) -> datetime | None:
+    from audit_lib.periods import parse_timestamp
+
+    return parse_timestamp(value) if isinstance(value, str) else value
+
+
+def _load(con: duckdb.DuckDBPyConnection, sources: list[SourceFile]) -> None:
+    with Progress("validating and loading tables", total=4) as progress:
+        stage(con, sources)
+        _create_types(con)
+        progress.advance()
+        _refuse(_column_faults(con, sources))
+        progress.advance()
+        for source in sources:
+            _create_typed_table(con, source)
+        progress.advance()
+        _refuse(_table_faults(con, sources))
+        progress.advance()
+
+
+def _refuse(faults: list) -> None:
+    if faults:
+        raise InvalidExportError(faults)
+
+
+def _column_faults(con: duckdb.DuckDBPyConnection, sources: list[SourceFile]) -> list:
+    faults = []
+    for source in sources:
+        missing, checks = column_checks(con, source)
+        faults += missing + run_checks(con, source, source.raw, checks)
+    return faults
+
+
+def _table_faults(con: duckdb.DuckDBPyConnection, sources: list[SourceFile]) -> list:
+    faults = []
+    for source in sources:
+        faults += duplicate_keys(con, source)
+        faults += run_checks(con, source, source.table.name, table_checks(source.table))
+    for source in sources:
+        faults += dangling_references(con, source)
+    return faults
+
+
+def _create_types(con: duckdb.DuckDBPyConnection) -> None:
+    for name, values in ENUMS.items():
+        labels = ", ".join("'" + v + "'" for v in values)
+        con.execute(f"CREATE TYPE {name} AS ENUM ({labels})")
+
+
+def _create_typed_table(con: duckdb.DuckDBPyConnection, source: SourceFile) -> None:
+    types = dict(con.execute(f"SELECT column_name, column_type FROM (DESCRIBE {source.raw})").fetchall())
+    listed = {c.name for c in source.table.columns}
+    selected = [f"{convert(c, types[c.name])} AS {ident(c.name)}" for c in source.table.columns]
+    selected += [ident(name) for name in types if name not in listed]
+    declared = [f"{ident(c.name)} {_sql_type(c.kind)}" for c in source.table.columns]
+    declared += [f"{ident(name)} {kind}" for name, kind in types.items() if name not in listed]
+    con.execute(f"CREATE TABLE {source.table.name} ({', '.join(declared)})")
+    con.execute(
+        f"INSERT INTO {source.table.name} SELECT {', '.join(selected)} FROM {source.raw} ORDER BY rowid"
+    )
+    con.execute(f"DROP TABLE {source.raw}")
+
+
+def _sql_type(kind: str) -> str:
+    if kind in ENUMS:
+        return kind
+    return {"timestamp": "TIMESTAMPTZ", "date": "DATE", "boolean": "BOOLEAN"}.get(kind, "VARCHAR")
+
+
+def _record_identity(
+    con: duckdb.DuckDBPyConnection,
+    sources: list[SourceFile],
+    hashes: list[str],
+    taken_at: datetime | None,
+) -> SnapshotInfo:
+    taken_at = taken_at or newest_timestamp(con)
+    built_at = datetime.now(UTC).replace(microsecond=0)
+    fingerprint = "\n".join(f"{s.table.name}:{h}" for s, h in zip(sources, hashes, strict=True))
+    fingerprint += f"\ntaken_at:{taken_at.isoformat()}"
+    snapshot_id = hashlib.sha256(fingerprint.encode()).hexdigest()[:12]
+    con.execute(
+        f"CREATE TABLE {META_TABLE} (snapshot_id VARCHAR, taken_at TIMESTAMPTZ, built_at TIMESTAMPTZ, "
+        "suite_version VARCHAR, contract VARCHAR)"
+    )
+    con.execute(
+        f"INSERT INTO {META_TABLE} VALUES (?, ?, ?, ?, ?)",
+        [snapshot_id, taken_at, built_at, __version__, CONTRACT],
+    )
+    con.execute(
+        f"CREATE TABLE {FILES_TABLE} (table_name VARCHAR, file VARCHAR, format VARCHAR, "
+        "sha256 VARCHAR, row_count BIGINT)"
+    )
+    for source, digest in zip(sources, hashes, strict=True):
+        (rows,) = con.execute(f"SELECT count(*) FROM {source.table.name}").fetchone()
+        con.execute(
+            f"INSERT INTO {FILES_TABLE} VALUES (?, ?, ?, ?, ?)",
+            [source.table.name, source.path.name, source.format, digest, rows],
+        )
+    return read_info(con)
+
+
+def newest_timestamp(con: duckdb.DuckDBPyConnection) -> datetime:
+    """The latest timestamp anywhere in the inventory: the default `taken_at`."""
+    parts = [
+        f"SELECT max({ident(c.name)}) AS ts FROM {t.name}"
+        for t in TABLES
+        for c in t.columns
+        if c.kind == "timestamp"
+    ]
+    (newest,) = con.execute(f"SELECT max(ts) FROM ({' UNION ALL '.join(parts)})").fetchone()
+    if newest is None:
+        raise UsageError("the export holds no timestamp; give --taken-at")
+    return newest
+
+
+@contextlib.contextmanager
+def _temporary_beside(out: Path) -> Iterator[Path]:
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.partial")
+    try:
+        yield tmp
+    finally:
+        for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
+            leftover.unlink(missing_ok=True)
+
+
+def _link_into_place(tmp: Path, out: Path) -> None:
+    try:
+        os.link(tmp, out)
+    except FileExistsError:
+        raise OutputExistsError(f"{out}: already exists; a snapshot is never overwritten") from None
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
