@@ -1,0 +1,46 @@
+# privacy-audit: `make demo` runs the quarterly audit of the shipped sample, `make test` runs every test.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+SAMPLE := data_samples/inventory
+SAMPLE_SNAPSHOT := data_samples/sample.duckdb
+PERIOD ?= 2026-Q3
+
+.PHONY: demo test lint format bench clean sample
+
+demo: $(SAMPLE_SNAPSHOT)
+	$(BIN)/privacy-audit run quarterly --snapshot $(SAMPLE_SNAPSHOT) --period $(PERIOD)
+
+test: $(SAMPLE_SNAPSHOT)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/pytest tests notebooks --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg
+
+lint: $(INSTALLED)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+format: $(INSTALLED)
+	$(BIN)/ruff format src tests bench
+	$(BIN)/ruff check --fix src tests bench
+
+bench: $(INSTALLED)
+	$(BIN)/python bench/run.py
+
+# Regenerate the committed sample export (deterministic for its seed).
+sample: $(INSTALLED)
+	rm -rf $(SAMPLE) $(SAMPLE_SNAPSHOT)
+	$(BIN)/privacy-audit sample generate --out $(SAMPLE) --customers 2000 --seed 7
+
+$(SAMPLE_SNAPSHOT): $(INSTALLED) $(wildcard $(SAMPLE)/*.csv)
+	rm -f $@
+	$(BIN)/privacy-audit snapshot build $(SAMPLE) --out $@
+
+$(INSTALLED): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test,lab]'
+	touch $@
+
+clean:
+	rm -rf $(VENV) $(SAMPLE_SNAPSHOT) .pytest_cache .ruff_cache
