@@ -1,0 +1,195 @@
+"""The benchmark's table, its verdicts against the targets of issue 7, and its files."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import platform
+import socket
+import subprocess
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import psutil
+from data import BENCH, ROOT
+
+RESULTS = BENCH / "results"
+FORMAT = "privacy-audit/bench/1"
+COLUMNS = ("size", "rows", "step", "runs", "min s", "median s", "floor min s", "ratio", "peak MiB")
+COLUMNS += ("growth", "verdict")
+
+
+@dataclass(frozen=True)
+class Targets:
+    """Issue 7: done when these hold at 10M rows."""
+
+    ingest_ratio: float = 2.0
+    evaluate_ratio: float = 1.5
+    quarterly_seconds: float = 60.0
+    quarterly_from_rows: int = 9_000_000
+    peak_mib: float = 4096.0
+
+
+def verdict(step: dict, rows: int, targets: Targets) -> str:
+    """`ok`, or the targets the step misses; `failed` when no run succeeded."""
+    if not step.get("ok_runs"):
+        return "FAILED"
+    misses = []
+    limit = {"ingest": targets.ingest_ratio, "evaluate": targets.evaluate_ratio}.get(step["step"])
+    if limit and (step.get("ratio") or 0) > limit:
+        misses.append(f"ratio>{limit}")
+    large = rows >= targets.quarterly_from_rows
+    if step["step"] == "quarterly" and large and step["median"] >= targets.quarterly_seconds:
+        misses.append(f">={targets.quarterly_seconds:.0f}s")
+    if step["peak_mib"] >= targets.peak_mib:
+        misses.append(f"peak>={targets.peak_mib / 1024:.0f}GiB")
+    return "ok" if not misses else "MISS " + " ".join(misses)
+
+
+def add_growth(sizes: list[dict]) -> None:
+    """Each step's median divided by the same step's median at the size before."""
+    for before, after in itertools.pairwise(sizes):
+        medians = {s["step"]: s.get("median") for s in before["steps"]}
+        after["rows_growth"] = round(after["rows"] / before["rows"], 2)
+        for step in after["steps"]:
+            previous = medians.get(step["step"])
+            if previous and step.get("median"):
+                step["growth"] = round(step["median"] / previous, 2)
+
+
+def cells(size: dict, step: dict) -> list[str]:
+    floor = step.get("floor", {})
+    growth = f"x{step['growth']:.1f}" if step.get("growth") else ""
+    return [
+        size["label"],
+        f"{size['rows']:,}",
+        step["step"],
+        str(len(step["runs"])),
+        seconds(step.get("min")),
+        seconds(step.get("median")),
+        seconds(floor.get("min")),
+        f"{step['ratio']:.2f}" if step.get("ratio") else "",
+        f"{step['peak_mib']:,.0f}" if step.get("peak_mib") else "",
+        growth,
+        step["verdict"],
+    ]
+
+
+def seconds(value: float | None) -> str:
+    return "" if value is None else f"{value:.2f}"
+
+
+def rows_of(document: dict) -> list[list[str]]:
+    return [cells(size, step) for size in document["sizes"] for step in size["steps"]]
+
+
+def notes_of(document: dict) -> list[str]:
+    notes = []
+    for size in document["sizes"]:
+        growth = f", rows x{size['rows_growth']:.1f} from the size before" if "rows_growth" in size else ""
+        notes.append(
+            f"{size['label']}: {size['customers']:,} customers, export {size['export_mib']:,.0f} MiB, "
+            f"snapshot {size['snapshot_mib']:,.0f} MiB{growth}"
+        )
+        notes += [f"{size['label']} {s['step']}: {s['note']}" for s in size["steps"] if s.get("note")]
+    return notes
+
+
+def print_table(sizes: list[dict], targets: Targets) -> dict:
+    """Add growth and verdicts, print the table, return the whole results document."""
+    add_growth(sizes)
+    for size in sizes:
+        for step in size["steps"]:
+            step["verdict"] = verdict(step, size["rows"], targets)
+    document = results_document(sizes, targets)
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"privacy-audit bench, {machine_line(document['machine'])}")
+    for column in COLUMNS:
+        table.add_column(column, justify="left" if column in ("size", "step", "verdict") else "right")
+    for row in rows_of(document):
+        table.add_row(*row)
+    console = Console(width=160)
+    console.print(table)
+    for note in notes_of(document):
+        console.print(f"  {note}", highlight=False)
+    return document
+
+
+def machine() -> dict[str, object]:
+    return {
+        "host": socket.gethostname(),
+        "cpu": cpu_model(),
+        "cores": os.cpu_count(),
+        "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "duckdb": duckdb.__version__,
+    }
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def machine_line(info: dict) -> str:
+    return f"{info['cores']} cores ({info['cpu']}), {info['memory_gib']} GiB, duckdb {info['duckdb']}"
+
+
+def git_state() -> dict[str, object]:
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=False)
+        return done.stdout.strip()
+
+    return {"commit": git("rev-parse", "--short", "HEAD"), "dirty": bool(git("status", "--porcelain"))}
+
+
+def results_document(sizes: list[dict], targets: Targets) -> dict:
+    from audit_lib import __version__
+
+    return {
+        "format": FORMAT,
+        "date": datetime.now(UTC).replace(microsecond=0).isoformat(),
+        "suite_version": __version__,
+        "git": git_state(),
+        "machine": machine(),
+        "targets": asdict(targets),
+        "sizes": sizes,
+    }
+
+
+def markdown(document: dict) -> str:
+    lines = [
+        f"Measured {document['date'][:10]} on {machine_line(document['machine'])} "
+        f"(commit {document['git']['commit']}{', dirty' if document['git']['dirty'] else ''}).",
+        "",
+        "| " + " | ".join(COLUMNS) + " |",
+        "|" + "|".join("---" if c in ("size", "step", "verdict") else "---:" for c in COLUMNS) + "|",
+    ]
+    lines += ["| " + " | ".join(row) + " |" for row in rows_of(document)]
+    lines += ["", *[f"- {note}" for note in notes_of(document)]]
+    return "\n".join(lines) + "\n"
+
+
+def write_results(document: dict, args: dict[str, object]) -> list[Path]:
+    """bench/results/<date>-<host>.json, latest.json and latest.md."""
+    RESULTS.mkdir(exist_ok=True)
+    document = {**document, "arguments": args}
+    text = json.dumps(document, indent=2) + "\n"
+    dated = RESULTS / f"{document['date'][:10]}-{document['machine']['host']}.json"
+    paths = [dated, RESULTS / "latest.json", RESULTS / "latest.md"]
+    for path, content in zip(paths, (text, text, markdown(document)), strict=True):
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(content, encoding="utf-8")
+        tmp.replace(path)
+    return paths

@@ -1,0 +1,16 @@
+-- Items open at as_of (no answer, or answered only at or after as_of), most
+-- urgent first, with their deadline and the whole days left (negative: overdue).
+WITH judged AS ({answered}),
+open_items AS (
+    SELECT *, received_at + to_days($response_days) AS deadline
+    FROM judged
+    WHERE received_at < $as_of AND (answered_at IS NULL OR answered_at >= $as_of)
+)
+SELECT
+    source, kind, key, received_at, deadline, answered_at,
+    CAST(floor(date_diff('second', $as_of, deadline) / 86400.0) AS BIGINT) AS days_left,
+    CASE WHEN deadline < $as_of THEN 'overdue' ELSE 'open' END AS status,
+    count(*) OVER () AS total_open
+FROM open_items
+ORDER BY days_left, key
+LIMIT $limit

@@ -1,0 +1,176 @@
+"""Presentation helpers shared by every notebook: escaped tables, text and badges.
+
+Every value that comes from the data is escaped here, so a party named
+`<script>alert(1)</script>` shows as text in JupyterLab and in report.html.
+Nothing relies on a frame library's own HTML rendering.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from IPython.display import HTML, Markdown
+
+MAX_ROWS = 50
+# Characters that would start markup inside a line of Markdown.
+MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]{}()#+!|~])")
+BADGE_COLORS = {"pass": ("#1a7f37", "#dafbe1"), "fail": ("#cf222e", "#ffebe9")}
+NUMERIC = (int, float)
+
+
+def setup() -> None:
+    """Render Altair charts as inline SVG (offline, no JavaScript) in this kernel."""
+    import altair as alt
+
+    alt.renderers.enable("svg")
+
+
+def text(value: object) -> str:
+    """A cell value as plain, unescaped text."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:,.1f}" if value == value else ""
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, datetime):
+        from audit_lib.periods import iso
+
+        return iso(value) if value.tzinfo else value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return ", ".join(text(v) for v in value)
+    return str(value)
+
+
+def escape(value: object) -> str:
+    """A value as HTML text."""
+    return html.escape(text(value), quote=True)
+
+
+def badge_html(status: object) -> str:
+    """A pass/fail badge as an HTML string (the status itself escaped)."""
+    label = text(status)
+    fg, bg = BADGE_COLORS.get(label, ("#57606a", "#eaeef2"))
+    return (
+        f'<span class="pa-badge pa-{escape(label)}" style="color:{fg};background:{bg};'
+        f'padding:0 .5em;border-radius:.8em;font-weight:600">{escape(label)}</span>'
+    )
+
+
+def badge(status: object) -> HTML:
+    from IPython.display import HTML
+
+    return HTML(badge_html(status))
+
+
+def rows_of(frame: Any) -> tuple[list[str], list[Sequence[object]]]:
+    """Column names and rows of a polars or pandas frame, or of a list of mappings."""
+    if hasattr(frame, "iter_rows"):  # polars
+        return list(frame.columns), list(frame.iter_rows())
+    if hasattr(frame, "itertuples"):  # pandas
+        return [str(c) for c in frame.columns], [tuple(r) for r in frame.itertuples(index=False)]
+    records = [{str(k): v for k, v in record.items()} for record in frame]
+    columns = list(dict.fromkeys(k for record in records for k in record))
+    return columns, [[record.get(c) for c in columns] for record in records]
+
+
+def table_html(
+    frame: Any,
+    caption: str | None = None,
+    max_rows: int = MAX_ROWS,
+    badges: Iterable[str] = ("status",),
+) -> str:
+    """An HTML table with every header, value and the caption escaped."""
+    columns, rows = rows_of(frame)
+    shown = rows[:max_rows] if max_rows else rows
+    badge_columns = set(badges)
+    parts = ['<table class="pa-table">']
+    if caption:
+        parts.append(f"<caption>{escape(caption)}</caption>")
+    parts.append("<thead><tr>" + "".join(f"<th>{escape(c)}</th>" for c in columns) + "</tr></thead>")
+    parts.append("<tbody>")
+    for row in shown:
+        cells = (_cell(column, value, badge_columns) for column, value in zip(columns, row, strict=True))
+        parts.append("<tr>" + "".join(cells) + "</tr>")
+    parts.append("</tbody></table>")
+    if not rows:
+        parts.append('<p class="pa-note"><em>No rows.</em></p>')
+    elif len(shown) < len(rows):
+        parts.append(f'<p class="pa-note"><em>First {len(shown):,} of {len(rows):,} rows.</em></p>')
+    return "".join(parts)
+
+
+def _cell(column: str, value: object, badge_columns: set[str]) -> str:
+    if column in badge_columns and value is not None:
+        return f"<td>{badge_html(value)}</td>"
+    if isinstance(value, NUMERIC) and not isinstance(value, bool):
+        return f'<td style="text-align:right">{escape(value)}</td>'
+    return f"<td>{escape(value)}</td>"
+
+
+def table(frame: Any, caption: str | None = None, max_rows: int = MAX_ROWS) -> HTML:
+    """Show a polars/pandas frame or a list of dicts as an escaped HTML table."""
+    from IPython.display import HTML
+
+    return HTML(table_html(frame, caption, max_rows))
+
+
+def controls_html(rows: Iterable[dict[str, Any]]) -> str:
+    """One section per control: id, title, status, policy clause, explanation, exemptions."""
+    parts = []
+    for row in rows:
+        exemptions = "".join(
+            f"<li><strong>{escape(name)}</strong>: {escape(text)}</li>"
+            for name, text in dict(row.get("exemptions") or {}).items()
+        )
+        parts.append(
+            f'<section class="pa-control"><h3>{escape(row["id"])} {escape(row["title"])} '
+            f"{badge_html(row['status'])}</h3>"
+            f"<p><strong>Policy {escape(row['clause'])}</strong> · {escape(row.get('kind'))} control "
+            f"over {escape(row.get('key'))}: population {escape(row['population'])}, "
+            f"violations {escape(row['violations'])}, exceptions {escape(row['exceptions'])}.</p>"
+            f"<p>{escape(row['explanation'])}</p>"
+            + (f"<p>Exemptions:</p><ul>{exemptions}</ul>" if exemptions else "<p>No exemptions.</p>")
+            + "</section>"
+        )
+    return "".join(parts)
+
+
+def controls(rows: Iterable[dict[str, Any]]) -> HTML:
+    """Show each control's explanation and policy clause (see `controls_html`)."""
+    from IPython.display import HTML
+
+    return HTML(controls_html(rows))
+
+
+def escape_markdown(value: object) -> str:
+    """A value made inert inside a line of Markdown: HTML-escaped, markup characters quoted."""
+    flat = " ".join(text(value).split())
+    return MARKDOWN_SPECIAL.sub(r"\\\1", html.escape(flat, quote=True))
+
+
+def markdown_text(template: str, /, **values: object) -> str:
+    """`template` with `{name}` placeholders filled by escaped `values`.
+
+    Without values the template is used as it is (braces and all): it must
+    then hold no data, or data already passed through `escape_markdown`.
+    """
+    if not values:
+        return template
+    return template.format_map({name: escape_markdown(value) for name, value in values.items()})
+
+
+def markdown(template: str, /, **values: object) -> Markdown:
+    """Narrative: the template is trusted, every interpolated value is escaped."""
+    from IPython.display import Markdown
+
+    return Markdown(markdown_text(template, **values))

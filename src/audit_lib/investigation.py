@@ -1,0 +1,457 @@
+"""One complaint investigated: its deadline, the customer's timeline, every control's verdict.
+
+`investigate` builds the investigation.json document (outputs.md, "The
+investigation folder"); `run_investigation` writes the folder: that
+document, the executed notebook and its HTML rendering. Verdicts come from
+`audit_lib.evaluate` over `(-infinity, as_of)` restricted to the customer:
+no rule is implemented twice.
+
+Shapes worth knowing:
+
+- `--customer` without a dispute: `"dispute": null`.
+- A dispute whose `customer_id` is NULL (the complainant is not a
+  customer): the dispute and its deadline, `"customer": null`, an empty
+  timeline, and `controls` listing every control with the value `null`
+  ("not judged": there is no customer to judge), never an empty verdict
+  that would read as "no violations". `note` says why.
+- Personal values (birth date, complaint topic, refusal reason: free text)
+  pass through `mask` in this data layer unless `reveal`, so the JSON and the
+  HTML hold the same thing; `"revealed"` records which it was.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from audit_lib import __version__
+from audit_lib.errors import NotFoundError, UsageError
+from audit_lib.periods import Period, iso, parse_timestamp
+
+if TYPE_CHECKING:
+    import altair as alt
+    import duckdb
+    import polars as pl
+
+FORMAT = "privacy-audit/investigation/1"
+MASK = "\u2022\u2022\u2022\u2022"
+
+DISPUTE = """
+SELECT dispute_id, customer_id, received_at, responded_at, resolved_at, topic,
+       received_at + to_days($response_days) AS deadline
+FROM disputes WHERE dispute_id = $dispute_id
+"""
+
+CUSTOMER = """
+SELECT customer_id, country, account_status, created_at, deactivated_at, birth_date
+FROM customers WHERE customer_id = $customer_id
+"""
+
+#: Every record of one customer, one row each, in time order. `note` holds
+#: free text (masked unless revealed); everything else is keys, kinds, dates.
+TIMELINE = """
+SELECT * FROM (
+    SELECT received_at AS "at", NULL::TIMESTAMPTZ AS "until", 'item' AS "type", item_id AS "key",
+           category::VARCHAR AS kind, NULL AS party, NULL AS country,
+           concat_ws(', ', system || ' (' || system_kind || ')', 'purpose ' || purpose,
+                     'via ' || channel, CASE WHEN NOT encrypted THEN 'not encrypted' END) AS detail,
+           NULL AS note
+    FROM personal_data WHERE customer_id = $customer_id
+    UNION ALL
+    SELECT d.disclosed_at, NULL, 'disclosure', d.disclosure_id, d.category::VARCHAR,
+           p.name, p.country,
+           concat_ws(', ', p.kind, 'purpose ' || d.purpose,
+                     CASE WHEN d.anonymized THEN 'anonymized' END,
+                     CASE WHEN NOT d.encrypted_in_transit THEN 'not encrypted in transit' END,
+                     'customer notified ' || strftime(d.customer_notified_at, '%Y-%m-%dT%H:%M:%SZ'),
+                     CASE WHEN d.notification_prohibited THEN 'notification prohibited' END),
+           NULL
+    FROM disclosures AS d JOIN parties AS p USING (party_id) WHERE d.customer_id = $customer_id
+    UNION ALL
+    SELECT given_at, withdrawn_at, 'consent', consent_id, kind::VARCHAR, NULL, NULL, NULL, NULL
+    FROM consents WHERE customer_id = $customer_id
+    UNION ALL
+    SELECT sent_at, NULL, 'message', message_id, kind::VARCHAR, NULL, NULL, 'via ' || channel, NULL
+    FROM communications WHERE customer_id = $customer_id
+    UNION ALL
+    SELECT received_at, completed_at, 'request', request_id, kind::VARCHAR, NULL, NULL,
+           'outcome ' || outcome, refusal_reason
+    FROM dsr_requests WHERE customer_id = $customer_id
+    UNION ALL
+    SELECT placed_at, released_at, 'hold', hold_id, reason::VARCHAR, NULL, NULL, NULL, NULL
+    FROM legal_holds WHERE customer_id = $customer_id
+    UNION ALL
+    SELECT occurred_at, NULL, 'tracking', event_id, tracker_kind::VARCHAR, NULL, NULL,
+           concat_ws(', ', area, CASE WHEN dnt THEN 'Do Not Track' END), NULL
+    FROM tracking_events WHERE customer_id = $customer_id
+    UNION ALL
+    SELECT received_at, responded_at, 'complaint', dispute_id, 'complaint', NULL, NULL,
+           'resolved ' || strftime(resolved_at, '%Y-%m-%dT%H:%M:%SZ'), topic
+    FROM disputes WHERE customer_id = $customer_id
+)
+ORDER BY "at", "type", "key"
+"""
+
+TIMELINE_FIELDS = ("at", "until", "type", "key", "kind", "party", "country", "detail", "note")
+
+
+def mask(value: object) -> str | None:
+    """A personal value hidden; NULL stays NULL so that absence still shows.
+
+    >>> mask("late reply to my access request"), mask(None)
+    ('•••• (31 chars)', None)
+    """
+    if value is None:
+        return None
+    return f"{MASK} ({len(_text(value))} chars)"
+
+
+def personal(value: object, reveal: bool) -> str | None:
+    """The one gate every personal value passes: shown as text if revealed, else masked."""
+    return _text(value) if reveal and value is not None else mask(value)
+
+
+def _text(value: object) -> str:
+    return value.isoformat() if isinstance(value, date) else str(value)
+
+
+def deadline_status(
+    deadline: datetime, responded_at: datetime | None, as_of: datetime
+) -> tuple[str, int | None]:
+    """(`met` | `missed` | `open` | `overdue`, whole days left at as_of, floored).
+
+    Responses count as stored, even after as_of (controls.md); a deadline
+    exactly at as_of is still open.
+    """
+    if responded_at is not None:
+        return ("met" if responded_at <= deadline else "missed"), None
+    days_left = (deadline - as_of) // timedelta(days=1)
+    return ("overdue" if deadline < as_of else "open"), days_left
+
+
+def investigate(
+    snapshot: Path | str,
+    dispute_id: str | None = None,
+    customer_id: str | None = None,
+    as_of: str | datetime | None = None,
+    params: dict[str, object] | None = None,
+    reveal: bool = False,
+) -> dict[str, object]:
+    """The investigation.json document of one dispute, or of one customer."""
+    from audit_lib.evaluate import evaluate_connection
+    from audit_lib.folders import sha256_of
+    from audit_lib.params import resolve
+    from audit_lib.snapshot import open_snapshot, read_info
+
+    if (dispute_id is None) == (customer_id is None):
+        raise UsageError("give exactly one of a dispute id or a customer id")
+    resolved = resolve(params)
+    with contextlib.closing(open_snapshot(snapshot)) as con:
+        info = read_info(con)
+        when = _as_of(as_of, info.taken_at)
+        dispute = find_dispute(con, dispute_id, resolved["response_days"]) if dispute_id else None
+        who = dispute["customer_id"] if dispute else customer_id
+        customer = find_customer(con, who) if who is not None else None
+        findings = (
+            evaluate_connection(con, Period.until(when), resolved, customer_id=who) if customer else None
+        )
+        events = timeline(con, who) if customer else []
+    return {
+        "format": FORMAT,
+        "as_of": iso(when),
+        "snapshot": {"id": info.id, "sha256": sha256_of(Path(snapshot)), "taken_at": iso(info.taken_at)},
+        "parameters": resolved,
+        "generated_at": iso(datetime.now(UTC).replace(microsecond=0)),
+        "suite_version": __version__,
+        "revealed": reveal,
+        "dispute": dispute_document(dispute, when, reveal) if dispute else None,
+        "customer": customer_document(customer, reveal) if customer else None,
+        "note": None if customer else f"dispute {dispute_id} has no customer: no customer verdicts",
+        "controls": controls_document(findings),
+        "timeline": [timeline_document(event, reveal) for event in events],
+    }
+
+
+def _as_of(value: str | datetime | None, taken_at: datetime) -> datetime:
+    if value is None or value == "":
+        return taken_at.astimezone(UTC)
+    return parse_timestamp(value) if isinstance(value, str) else value.astimezone(UTC)
+
+
+def _rows(con: duckdb.DuckDBPyConnection, sql: str, bindings: dict[str, object]) -> list[dict]:
+    cursor = con.execute(sql, bindings)
+    names = [column[0] for column in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def find_dispute(con: duckdb.DuckDBPyConnection, dispute_id: str, response_days: int) -> dict:
+    """The dispute with its deadline (computed as DSP-01 does); NotFoundError if unknown."""
+    rows = _rows(con, DISPUTE, {"dispute_id": dispute_id, "response_days": response_days})
+    if not rows:
+        raise NotFoundError(f"no dispute {dispute_id!r} in the snapshot")
+    return rows[0]
+
+
+def find_customer(con: duckdb.DuckDBPyConnection, customer_id: str) -> dict:
+    rows = _rows(con, CUSTOMER, {"customer_id": customer_id})
+    if not rows:
+        raise NotFoundError(f"no customer {customer_id!r} in the snapshot")
+    return rows[0]
+
+
+def timeline(con: duckdb.DuckDBPyConnection, customer_id: str) -> list[dict]:
+    """Every record of the customer, unmasked, in time order (one UNION ALL query)."""
+    return _rows(con, TIMELINE, {"customer_id": customer_id})
+
+
+def dispute_document(row: dict, as_of: datetime, reveal: bool) -> dict[str, object]:
+    status, days_left = deadline_status(row["deadline"], row["responded_at"], as_of)
+    return {
+        "id": row["dispute_id"],
+        "customer_id": row["customer_id"],
+        "received_at": iso(row["received_at"]),
+        "responded_at": iso(row["responded_at"]),
+        "resolved_at": iso(row["resolved_at"]),
+        "deadline": iso(row["deadline"]),
+        "status": status,
+        "days_left": days_left,
+        "topic": personal(row["topic"], reveal),
+    }
+
+
+def customer_document(row: dict, reveal: bool) -> dict[str, object]:
+    return {
+        "id": row["customer_id"],
+        "country": row["country"],
+        "account_status": row["account_status"],
+        "created_at": iso(row["created_at"]),
+        "deactivated_at": iso(row["deactivated_at"]),
+        "birth_date": personal(row["birth_date"], reveal),
+    }
+
+
+def controls_document(findings: object | None) -> dict[str, object]:
+    """Every control in spec order: the customer's verdicts, or None when not judged."""
+    from audit_lib.controls import load_controls
+
+    if findings is None:
+        return {control.id: None for control in load_controls()}
+    return {
+        r.control.id: {
+            "clause": r.control.clause,
+            "title": r.control.title,
+            "status": r.status,
+            "population": r.population,
+            "violations": sorted(r.violations),
+            "exceptions": sorted([key, reason] for key, reason in r.exceptions),
+        }
+        for r in findings.controls
+    }
+
+
+def timeline_document(event: dict, reveal: bool) -> dict[str, object]:
+    shown = {name: event[name] for name in TIMELINE_FIELDS}
+    shown["at"], shown["until"] = iso(event["at"]), iso(event["until"])
+    shown["note"] = personal(event["note"], reveal)
+    return shown
+
+
+# --- the folder ---------------------------------------------------------------
+
+
+def run_investigation(
+    snapshot: Path,
+    dispute_id: str | None,
+    customer_id: str | None,
+    as_of: str | None,
+    reveal: bool,
+    out: Path | None,
+    params: dict,
+) -> Path:
+    """Write the investigation folder (json, executed notebook, html, manifest); return it.
+
+    Everything that can be refused (unknown dispute or customer, bad
+    snapshot, bad as_of, taken folder) is refused before anything is written.
+    """
+    from audit_lib.folders import assembled, refuse_non_empty
+
+    snapshot = Path(snapshot).resolve()
+    if out is not None:
+        refuse_non_empty(out)
+    document = investigate(snapshot, dispute_id, customer_id, as_of, params, reveal=reveal)
+    folder = out or default_folder(str(dispute_id or customer_id))
+    with assembled(folder) as tmp:
+        written = tmp / "investigation.json"
+        written.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        render_investigation(snapshot, document, written, tmp)
+    return folder
+
+
+def default_folder(subject: str) -> Path:
+    """`reports/investigation_<dispute or customer id>_<run date>`, suffixed when taken."""
+    from audit_lib.audit import REPORTS_DIR
+    from audit_lib.folders import free_name
+
+    label = re.sub(r"[^A-Za-z0-9-]+", "-", subject).strip("-") or "subject"
+    return free_name(REPORTS_DIR, f"investigation_{label}_{datetime.now(UTC).date().isoformat()}")
+
+
+def render_investigation(snapshot: Path, document: dict, written: Path, tmp: Path) -> None:
+    """Execute investigate.ipynb over the written document and render investigation.html."""
+    from audit_lib.notebooks import INVESTIGATION, execute
+    from audit_lib.report import render_report
+
+    dispute, customer = document["dispute"], document["customer"]
+    parameters = {
+        "snapshot": str(snapshot),
+        "dispute_id": dispute["id"] if dispute else "",
+        "customer_id": "" if dispute else customer["id"],
+        "as_of": document["as_of"],
+        "reveal": bool(document["revealed"]),
+        "params": json.dumps(document["parameters"]),
+        "investigation": str(written.resolve()),
+    }
+    executed = execute(INVESTIGATION, tmp, parameters)
+    subject = f"complaint {dispute['id']}" if dispute else f"customer {customer['id']}"
+    render_report(executed, tmp / "investigation.html", title=f"Investigation of {subject}")
+
+
+# --- what the notebook shows ---------------------------------------------------
+
+
+def load_document(
+    investigation: str,
+    snapshot: str,
+    dispute_id: str = "",
+    customer_id: str = "",
+    as_of: str = "",
+    reveal: bool = False,
+    params: str = "{}",
+) -> dict[str, object]:
+    """The document the CLI wrote, or (run by hand) one computed now."""
+    if investigation:
+        return json.loads(Path(investigation).read_text(encoding="utf-8"))
+    return investigate(
+        snapshot, dispute_id or None, customer_id or None, as_of or None, json.loads(params), reveal
+    )
+
+
+def deadline_summary(document: dict) -> str:
+    """One Markdown sentence, values escaped: where the response deadline stands."""
+    from audit_lib.display import markdown_text
+
+    dispute = document["dispute"]
+    if dispute is None:
+        return markdown_text("No complaint: an investigation of customer **{c}** as of {a}.",
+                             c=document["customer"]["id"], a=document["as_of"])  # fmt: skip
+    days = dispute["days_left"]
+    state = {
+        "met": "answered on time, at {responded}",
+        "missed": "answered late, at {responded}",
+        "open": "not answered yet; {days} day(s) left at {as_of}",
+        "overdue": "not answered, and overdue by {overdue} day(s) at {as_of}",
+    }[dispute["status"]]
+    return markdown_text(
+        "Complaint **{id}**, received {received}: response due by **{deadline}**; " + state + ".",
+        id=dispute["id"], received=dispute["received_at"], deadline=dispute["deadline"],
+        responded=dispute["responded_at"], as_of=document["as_of"],
+        days=days, overdue=-days if days is not None else None,
+    )  # fmt: skip
+
+
+def deadline_rows(document: dict) -> list[dict[str, object]]:
+    """The complaint's facts, status first, as one-row-per-field records."""
+    dispute = document["dispute"]
+    if dispute is None:
+        return []
+    facts = [
+        ("status", dispute["status"]),
+        ("days left at as_of", dispute["days_left"]),
+        ("deadline", dispute["deadline"]),
+        ("received at", dispute["received_at"]),
+        ("responded at", dispute["responded_at"]),
+        ("resolved at", dispute["resolved_at"]),
+        ("as of", document["as_of"]),
+        ("customer", dispute["customer_id"] or "none (not a customer)"),
+        ("topic", dispute["topic"]),
+    ]
+    return [{"field": name, "value": value} for name, value in facts]
+
+
+def customer_rows(document: dict) -> list[dict[str, object]]:
+    customer = document["customer"] or {}
+    return [{"field": name.replace("_", " "), "value": value} for name, value in customer.items()]
+
+
+def about_rows(document: dict) -> list[dict[str, object]]:
+    """What the verdicts rest on: snapshot identity, as_of, parameters, masking."""
+    snapshot = document["snapshot"]
+    facts = [
+        ("period", f"(-infinity, {document['as_of']})"),
+        ("snapshot id", snapshot["id"]),
+        ("snapshot sha256", snapshot["sha256"]),
+        ("snapshot taken at", snapshot["taken_at"]),
+        *((f"parameter {name}", value) for name, value in document["parameters"].items()),
+        ("personal values", "revealed" if document["revealed"] else "masked"),
+    ]
+    return [{"field": name, "value": value} for name, value in facts]
+
+
+def timeline_frame(document: dict) -> pl.DataFrame:
+    """The timeline as a table, `at` parsed, newest facts last."""
+    import polars as pl
+
+    schema = {name: pl.String for name in TIMELINE_FIELDS}
+    frame = pl.DataFrame(document["timeline"], schema=schema)
+    return frame.with_columns(
+        pl.col("at", "until").str.to_datetime("%Y-%m-%dT%H:%M:%SZ", time_zone="UTC", strict=False)
+    )
+
+
+def verdict_frame(document: dict) -> pl.DataFrame:
+    """One row per control: the customer's verdict with its clause and keys."""
+    import polars as pl
+
+    from audit_lib.controls import load_controls
+
+    rows = []
+    for control in load_controls():
+        verdict = document["controls"].get(control.id)
+        judged = verdict is not None
+        rows.append({
+            "control": control.id,
+            "clause": control.clause,
+            "title": control.title,
+            "status": verdict["status"] if judged else "not judged",
+            "records judged": verdict["population"] if judged else None,
+            "violations": ", ".join(verdict["violations"]) if judged else "",
+            "exceptions": ", ".join(f"{k} ({r})" for k, r in verdict["exceptions"]) if judged else "",
+        })  # fmt: skip
+    return pl.DataFrame(rows)
+
+
+def timeline_chart(document: dict) -> alt.LayerChart | None:
+    """Events by type over time (spans for consents, holds, requests), as_of marked."""
+    import altair as alt
+    import polars as pl
+
+    frame = timeline_frame(document)
+    if frame.is_empty():
+        return None
+    points = frame.select(
+        pl.col("at").dt.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        pl.col("until").dt.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "type",
+    )
+    x = alt.X("at:T", title="time (UTC)", scale=alt.Scale(type="utc"))
+    y = alt.Y("type:N", title=None, sort=list(dict.fromkeys(frame["type"])))
+    base = alt.Chart(points)
+    spans = base.transform_filter("datum.until != null").mark_rule(opacity=0.4).encode(x=x, x2="until:T", y=y)
+    ticks = base.mark_tick(thickness=2).encode(x=x, y=y, color=alt.Color("type:N", legend=None))
+    as_of = alt.Chart(pl.DataFrame({"at": [document["as_of"]]})).mark_rule(color="black", strokeDash=[4, 3])
+    layers = [spans, ticks, as_of.encode(x="at:T")]
+    return alt.layer(*layers).properties(width=640, title="Timeline (dashed: as_of)")

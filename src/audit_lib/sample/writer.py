@@ -1,0 +1,139 @@
+"""From working frames to the files of an export: keys, column order, formats.
+
+Keys are assigned once background and planted rows are merged: each table is
+sorted by its own time (ties keep background-then-planted order) and numbered,
+so planted rows are not told apart by their keys.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from audit_lib.errors import OutputExistsError
+from audit_lib.sample.frames import CUSTOMER_REF
+from audit_lib.sample.parties import Party
+from audit_lib.schema import TABLE_BY_NAME, TABLES
+
+#: Table -> (key prefix, the time that orders its keys).
+ID_SCHEME = {
+    "customers": ("C", "created_at"),
+    "personal_data": ("I", "received_at"),
+    "disclosures": ("X", "disclosed_at"),
+    "consents": ("K", "given_at"),
+    "communications": ("M", "sent_at"),
+    "dsr_requests": ("R", "received_at"),
+    "disputes": ("D", "received_at"),
+    "legal_holds": ("H", "placed_at"),
+    "tracking_events": ("E", "occurred_at"),
+}
+ID_DIGITS = 7
+FORMATS = ("csv", "parquet")
+
+
+def _numbered(frame: pl.DataFrame, table: str) -> pl.DataFrame:
+    """Sort by the table's time and set its key column from the row number."""
+    prefix, time = ID_SCHEME[table]
+    key = TABLE_BY_NAME[table].key
+    return (
+        frame.sort(time, maintain_order=True)
+        .with_row_index("_n", offset=1)
+        .with_columns(_ident(prefix, pl.col("_n")).alias(key))
+        .drop("_n")
+    )
+
+
+def _ident(prefix: str, number: pl.Expr) -> pl.Expr:
+    return pl.lit(prefix) + number.cast(pl.String).str.zfill(ID_DIGITS)
+
+
+def assemble(
+    parts: list[dict[str, pl.DataFrame]], parties: list[Party]
+) -> tuple[dict[str, pl.DataFrame], dict[str, str]]:
+    """Merge working frames (in order) into final tables; also planted tag -> key."""
+    merged = {t: pl.concat([p[t] for p in parts if t in p]) for t in ID_SCHEME}
+    customers = _numbered(merged.pop("customers").with_row_index("_idx"), "customers")
+    number_of = np.empty(customers.height, dtype=np.int64)  # working index -> key number
+    number_of[customers["_idx"].to_numpy()] = np.arange(1, customers.height + 1)
+    tables = {"customers": customers.drop("_idx"), "parties": party_frame(parties)}
+    for table, frame in merged.items():
+        if "_cust" in frame.columns:
+            frame = _resolve_customers(frame, table, number_of)
+        tables[table] = _numbered(frame, table)
+    keys: dict[str, str] = {}
+    for table, frame in tables.items():
+        if "_tag" in frame.columns:
+            planted = frame.filter(pl.col("_tag").is_not_null())
+            keys.update(zip(planted["_tag"], planted[TABLE_BY_NAME[table].key], strict=True))
+    return {t.name: tables[t.name].select(c.name for c in t.columns) for t in TABLES}, keys
+
+
+def _resolve_customers(frame: pl.DataFrame, table: str, number_of: np.ndarray) -> pl.DataFrame:
+    """Working customer indexes (`_cust`, -1 for NULL) to customer keys."""
+    column = next(c.name for c in TABLE_BY_NAME[table].columns if c.references == CUSTOMER_REF)
+    cust = frame["_cust"].to_numpy()
+    number = pl.Series(np.where(cust >= 0, number_of[np.maximum(cust, 0)], 0))
+    prefix = ID_SCHEME["customers"][0]
+    return frame.with_columns(pl.when(number > 0).then(_ident(prefix, pl.lit(number))).alias(column)).drop(
+        "_cust"
+    )
+
+
+def party_frame(parties: list[Party]) -> pl.DataFrame:
+    schema = TABLE_BY_NAME["parties"]
+    rows = {"party_id": [f"P{i:03d}" for i in range(1, len(parties) + 1)]}
+    for column in schema.columns[1:]:
+        rows[column.name] = [getattr(p, column.name) for p in parties]
+    types = {c.name: pl.Date if c.kind == "date" else pl.String for c in schema.columns}
+    return pl.DataFrame(rows, schema=types)
+
+
+def to_output(frame: pl.DataFrame, table: str, fmt: str) -> pl.DataFrame:
+    """Epoch-second columns as timestamps (UTC-aware for Parquet)."""
+    stamps = [c.name for c in TABLE_BY_NAME[table].columns if c.kind == "timestamp"]
+    zone = "UTC" if fmt == "parquet" else None
+    return frame.with_columns(
+        pl.from_epoch(pl.col(name), time_unit="s").dt.replace_time_zone(zone) for name in stamps
+    )
+
+
+def write_table(frame: pl.DataFrame, table: str, folder: Path, fmt: str) -> None:
+    data = to_output(frame, table, fmt)
+    if fmt == "parquet":
+        data.write_parquet(folder / f"{table}.parquet")
+    else:
+        data.write_csv(
+            folder / f"{table}.csv", datetime_format="%Y-%m-%dT%H:%M:%SZ",
+            date_format="%Y-%m-%d", null_value="",
+        )  # fmt: skip
+
+
+def check_target(out_dir: Path) -> None:
+    """Refuse an existing file or a non-empty folder."""
+    if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
+        raise OutputExistsError(f"{out_dir} exists and is not an empty folder; nothing written")
+
+
+@contextmanager
+def staged(out_dir: Path) -> Iterator[Path]:
+    """A fresh folder beside `out_dir`, renamed to it once the block succeeds."""
+    check_target(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    temp = out_dir.parent / f".{out_dir.name}.partial-{os.getpid()}-{secrets.token_hex(4)}"
+    temp.mkdir()
+    try:
+        yield temp
+        check_target(out_dir)
+        if out_dir.exists():
+            out_dir.rmdir()
+        temp.rename(out_dir)
+    except BaseException:
+        shutil.rmtree(temp, ignore_errors=True)
+        raise
