@@ -219,9 +219,9 @@ def test_the_key_property_holds_for_other_periods(tmp_path: Path, period: str) -
 
 def test_the_export_keeps_the_inventory_contract(con: duckdb.DuckDBPyConnection) -> None:
     for table in TABLES:
-        assert con.execute(
-            f"SELECT count(*) = count(DISTINCT {table.key}) FROM {table.name}"
-        ).fetchone() == (True,)
+        assert con.execute(f"SELECT count(*) = count(DISTINCT {table.key}) FROM {table.name}").fetchone() == (
+            True,
+        )
         for column in table.columns:
             if not column.nullable:
                 nulls = f"SELECT count(*) FROM {table.name} WHERE {column.name} IS NULL"

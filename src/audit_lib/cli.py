@@ -156,7 +156,9 @@ def investigate(
         str | None, typer.Option("--as-of", help="Judge up to this time; default: the snapshot's taken_at.")
     ] = None,
     reveal: Annotated[bool, typer.Option("--reveal", help="Show personal values unmasked.")] = False,
-    out: Annotated[Path | None, typer.Option("--out", help="Investigation folder (must be new or empty).")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Investigation folder (must be new or empty).")
+    ] = None,
     param: ParamOption = None,
 ) -> None:
     """Investigate one complaint: the customer's timeline and every control's verdict."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import re
+import sys
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
@@ -25,9 +26,20 @@ NUMERIC = (int, float)
 
 def setup() -> None:
     """Render Altair charts as inline SVG (offline, no JavaScript) in this kernel."""
+    skip_iri_checker()
     import altair as alt
 
     alt.renderers.enable("svg")
+
+
+def skip_iri_checker() -> None:
+    """Keep jsonschema (imported by Altair) from loading its optional IRI format checker.
+
+    Importing `rfc3987_syntax` compiles a grammar and takes seconds per kernel
+    (python-jsonschema/jsonschema#1392); Altair never validates IRIs. A None
+    entry in sys.modules makes that optional import fail fast, in this process only.
+    """
+    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
 
 
 def text(value: object) -> str:

@@ -84,6 +84,21 @@ class AuditView:
         facts += [(f"parameter {name}", value) for name, value in self.parameters.items()]
         return [{"": name, "value": value} for name, value in facts]
 
+    def context(self) -> dict[str, object]:
+        """Values for narrative text: period, bounds, as_of, snapshot, run."""
+        from audit_lib.periods import iso
+
+        return {
+            "period": self.period.label,
+            "start": iso(self.period.start) or "-infinity",
+            "end": iso(self.period.end),
+            "as_of": iso(self.period.as_of),
+            "snapshot_id": self.snapshot.get("id"),
+            "taken_at": self.snapshot.get("taken_at"),
+            "generated_at": self.generated_at,
+            **self.parameters,
+        }
+
     def summary(self) -> dict[str, object]:
         """Totals for the narrative: controls, failed, violations, exceptions."""
         failed = [str(c["id"]) for c in self.controls if c["status"] == "fail"]

@@ -96,6 +96,7 @@ SELECT * FROM (
 ORDER BY "at", "type", "key"
 """
 
+EVENT_TYPES = ("item", "disclosure", "consent", "message", "request", "hold", "tracking", "complaint")
 TIMELINE_FIELDS = ("at", "until", "type", "key", "kind", "party", "country", "detail", "note")
 
 
@@ -302,6 +303,9 @@ def default_folder(subject: str) -> Path:
 
 def render_investigation(snapshot: Path, document: dict, written: Path, tmp: Path) -> None:
     """Execute investigate.ipynb over the written document and render investigation.html."""
+    from audit_lib.display import skip_iri_checker
+
+    skip_iri_checker()  # before papermill imports jsonschema: seconds saved per run
     from audit_lib.notebooks import INVESTIGATION, execute
     from audit_lib.report import render_report
 
@@ -435,23 +439,28 @@ def verdict_frame(document: dict) -> pl.DataFrame:
 
 
 def timeline_chart(document: dict) -> alt.LayerChart | None:
-    """Events by type over time (spans for consents, holds, requests), as_of marked."""
+    """Events by type over time; spans to their end; as_of dashed, the deadline red."""
     import altair as alt
     import polars as pl
 
     frame = timeline_frame(document)
     if frame.is_empty():
         return None
-    points = frame.select(
-        pl.col("at").dt.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        pl.col("until").dt.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "type",
-    )
+    stamp = "%Y-%m-%dT%H:%M:%SZ"
+    points = frame.select(pl.col("at").dt.strftime(stamp), pl.col("until").dt.strftime(stamp), "type")
     x = alt.X("at:T", title="time (UTC)", scale=alt.Scale(type="utc"))
-    y = alt.Y("type:N", title=None, sort=list(dict.fromkeys(frame["type"])))
+    y = alt.Y("type:N", title=None, sort=list(EVENT_TYPES))
+    color = alt.Color("type:N", legend=None, sort=list(EVENT_TYPES))
     base = alt.Chart(points)
-    spans = base.transform_filter("datum.until != null").mark_rule(opacity=0.4).encode(x=x, x2="until:T", y=y)
-    ticks = base.mark_tick(thickness=2).encode(x=x, y=y, color=alt.Color("type:N", legend=None))
-    as_of = alt.Chart(pl.DataFrame({"at": [document["as_of"]]})).mark_rule(color="black", strokeDash=[4, 3])
-    layers = [spans, ticks, as_of.encode(x="at:T")]
-    return alt.layer(*layers).properties(width=640, title="Timeline (dashed: as_of)")
+    spans = base.transform_filter("datum.until != null").mark_rule(opacity=0.5)
+    layers = [
+        spans.encode(x=x, x2="until:T", y=y, color=color),
+        base.mark_tick(thickness=2).encode(x, y, color),
+    ]
+    marks = [(document["as_of"], "black")]
+    if document["dispute"]:
+        marks.append((document["dispute"]["deadline"], "#b3261e"))
+    for at, hue in marks:
+        layers.append(alt.Chart(pl.DataFrame({"at": [at]})).mark_rule(color=hue, strokeDash=[4, 3]).encode(x))
+    title = "Timeline (dashed black: as_of" + ("; dashed red: response deadline)" if len(marks) > 1 else ")")
+    return alt.layer(*layers).properties(width=640, title=title)

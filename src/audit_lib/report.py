@@ -16,6 +16,7 @@ import html
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from html.parser import HTMLParser
 from pathlib import Path
 
 from audit_lib import __version__
@@ -25,17 +26,21 @@ TEMPLATES = Path(__file__).parent / "templates"
 #: Cells with these tags never reach the report (papermill's and ours).
 REMOVE_CELL_TAGS = ("parameters", "injected-parameters", "remove-cell", "report-hide")
 
-SCRIPT = re.compile(r"<script\b[^>]*>.*?</script\s*>|<script\b[^>]*/?>", re.IGNORECASE | re.DOTALL)
-LINK_TAG = re.compile(r"<link\b[^>]*>", re.IGNORECASE)
 HEADING = re.compile(r'<h([12])\b[^>]*\bid="([^"]*)"[^>]*>(.*?)</h\1\s*>', re.IGNORECASE | re.DOTALL)
 ANCHOR_LINK = re.compile(r'<a class="anchor-link"[^>]*>.*?</a>', re.DOTALL)
 TAG = re.compile(r"<[^>]+>")
 ID_ATTRIBUTE = re.compile(r'(?<![\w:-])(id|href)="(#?)([^"#][^"]*)"')
-EXTERNAL = re.compile(
-    r"""(?:\b(?:src|href|srcset|action|formaction|poster|data|background|xlink:href)\s*=\s*["']?\s*"""
-    r"""|url\(\s*["']?\s*|@import\s+["']\s*)((?:https?:)?//[^\s"'()<>]*)""",
-    re.IGNORECASE,
+URL_ATTRIBUTES = frozenset(
+    ("src", "href", "srcset", "action", "formaction", "poster", "data", "background", "xlink:href")
 )
+OFF_PAGE = re.compile(r"^\s*(?:https?:)?//", re.IGNORECASE)
+CSS_URL = re.compile(
+    r"""url\(\s*["']?\s*((?:https?:)?//[^"')\s]*)|@import\s+["']\s*((?:https?:)?//[^"']*)""", re.I
+)
+CSS_OFF_PAGE = re.compile(
+    r"""@import\s+(?:url\()?\s*["']?\s*(?:https?:)?//[^;]*;?|url\(\s*["']?\s*(?:https?:)?//[^)]*\)""", re.I
+)
+DROPPED_ELEMENTS = frozenset(("script", "link"))
 
 
 @dataclass(frozen=True)
@@ -89,6 +94,9 @@ def notebook_section(path: Path) -> Section:
 
 def notebook_body(path: Path) -> str:
     """The notebook as an HTML fragment: markdown and outputs only."""
+    from audit_lib.display import skip_iri_checker
+
+    skip_iri_checker()
     import nbformat
     from nbconvert import HTMLExporter
     from nbconvert.preprocessors import TagRemovePreprocessor
@@ -112,8 +120,15 @@ def notebook_body(path: Path) -> str:
 
 
 def strip_active_content(fragment: str) -> str:
-    """Drop every <script> (requirejs, MathJax, widget state) and <link> tag."""
-    return LINK_TAG.sub("", SCRIPT.sub("", fragment))
+    """Drop every <script> (requirejs, MathJax, widget state), <link> and off-page URL.
+
+    A link to the web keeps its text and loses its target: the report is read
+    offline, and nothing in it may reach for the network.
+    """
+    scanner = _OffPage(rewrite=True)
+    scanner.feed(fragment)
+    scanner.close()
+    return "".join(scanner.out)
 
 
 def scoped_ids(fragment: str, prefix: str) -> str:
@@ -134,11 +149,95 @@ def heading_text(inner_html: str) -> str:
 
 
 def external_references(page: str) -> list[str]:
-    """Every URL the page would fetch or link to off the page (http, https, //).
+    """Every URL in the page's markup that points off the page (http, https, //).
+
+    Only tags, attributes and CSS count: text that merely mentions a URL does not.
 
     >>> external_references('<img src="https://cdn.example/x.png"><a href="#top">top</a>')
     ['https://cdn.example/x.png']
-    >>> external_references("<style>@import '//fonts.example/css';</style>")
+    >>> external_references("<style>@import '//fonts.example/css';</style><p>see https://x.org</p>")
     ['//fonts.example/css']
     """
-    return EXTERNAL.findall(page)
+    scanner = _OffPage(rewrite=False)
+    scanner.feed(page)
+    scanner.close()
+    return scanner.found
+
+
+class _OffPage(HTMLParser):
+    """Finds (and, with `rewrite`, removes) what would load or link off the page."""
+
+    def __init__(self, rewrite: bool) -> None:
+        super().__init__(convert_charrefs=False)
+        self.rewrite, self.found, self.out = rewrite, [], []
+        self._dropping: str | None = None
+        self._in_style = False
+
+    def _emit(self, text: str) -> None:
+        if self.rewrite and self._dropping is None:
+            self.out.append(text)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self._tag(tag, attrs, closed=False)
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self._tag(tag, attrs, closed=True)
+
+    def _tag(self, tag: str, attrs: list[tuple[str, str | None]], closed: bool) -> None:
+        kept, dropped = [], []
+        for name, value in attrs:
+            urls = self._urls(name, value or "")
+            (dropped if urls else kept).append((name, value))
+            self.found += urls
+        if tag in DROPPED_ELEMENTS:
+            if not closed and tag == "script" and self._dropping is None:
+                self._dropping = tag
+            return
+        self._in_style = tag == "style" and not closed
+        raw = self.get_starttag_text() or ""
+        self._emit(raw if not dropped else _start_tag(tag, kept, closed))
+
+    def _urls(self, name: str, value: str) -> list[str]:
+        if name in URL_ATTRIBUTES and OFF_PAGE.match(value):
+            return [value.strip()]
+        if name == "style":
+            return [a or b for a, b in CSS_URL.findall(value)]
+        return []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == self._dropping:
+            self._dropping = None
+            return
+        self._in_style = False if tag == "style" else self._in_style
+        if tag not in DROPPED_ELEMENTS:
+            self._emit(f"</{tag}>")
+
+    def handle_data(self, data: str) -> None:
+        if self._in_style and self._dropping is None:
+            urls = [a or b for a, b in CSS_URL.findall(data)]
+            self.found += urls
+            data = CSS_OFF_PAGE.sub("", data) if urls else data
+        self._emit(data)
+
+    def handle_entityref(self, name: str) -> None:
+        self._emit(f"&{name};")
+
+    def handle_charref(self, name: str) -> None:
+        self._emit(f"&#{name};")
+
+    def handle_comment(self, data: str) -> None:
+        self._emit(f"<!--{data}-->")
+
+    def handle_decl(self, decl: str) -> None:
+        self._emit(f"<!{decl}>")
+
+    def handle_pi(self, data: str) -> None:
+        self._emit(f"<?{data}>")
+
+    def unknown_decl(self, data: str) -> None:
+        self._emit(f"<![{data}]>")
+
+
+def _start_tag(tag: str, attrs: list[tuple[str, str | None]], closed: bool) -> str:
+    parts = [tag] + [name if value is None else f'{name}="{html.escape(value)}"' for name, value in attrs]
+    return "<" + " ".join(parts) + (" />" if closed else ">")

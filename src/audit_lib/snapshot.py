@@ -20,21 +20,22 @@ from pathlib import Path
 import duckdb
 
 from audit_lib import __version__
-from audit_lib.errors import InvalidExportError, OutputExistsError, SnapshotError, UsageError
+from audit_lib.errors import InvalidExportError, OutputExistsError, SnapshotError, UsageError, ValidationFault
 from audit_lib.folders import sha256_of
 from audit_lib.progress import Progress
 from audit_lib.schema import ENUMS, TABLES
 from audit_lib.validate import (
+    FAULT_MASK,
     SourceFile,
     column_checks,
-    convert,
     dangling_references,
     duplicate_keys,
     find_sources,
     ident,
+    mask_faults,
+    row_rules,
     run_checks,
-    stage,
-    table_checks,
+    typed_select,
 )
 
 CONTRACT = "privacy-audit/inventory/1"
@@ -59,6 +60,7 @@ def connect(path: Path | str | None = None, read_only: bool = False) -> duckdb.D
     """A DuckDB connection in UTC, the only time zone the suite reasons in."""
     con = duckdb.connect(str(path) if path else ":memory:", read_only=read_only)
     con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET enable_progress_bar = false")
     return con
 
 
@@ -119,66 +121,46 @@ def _parse_taken_at(value: str | datetime | None) -> datetime | None:
 
 
 def _load(con: duckdb.DuckDBPyConnection, sources: list[SourceFile]) -> None:
-    with Progress("validating and loading tables", total=4) as progress:
-        stage(con, sources)
-        _create_types(con)
-        progress.advance()
-        _refuse(_column_faults(con, sources))
-        progress.advance()
+    """Load every file typed, then refuse the export if any rule is broken."""
+    _create_types(con)
+    faults = []
+    with Progress("loading tables", total=len(sources) + 1) as progress:
         for source in sources:
-            _create_typed_table(con, source)
-        progress.advance()
-        _refuse(_table_faults(con, sources))
-        progress.advance()
+            progress.advance(f"loading {source.path.name}")
+            faults += _load_table(con, source)
+        _refuse(faults)
+        progress.advance("checking keys, references and row rules")
+        for source in sources:
+            faults += duplicate_keys(con, source) + run_checks(con, source, row_rules(source.table))
+        for source in sources:
+            faults += dangling_references(con, source)
+        _refuse(faults)
 
 
-def _refuse(faults: list) -> None:
+def _load_table(con: duckdb.DuckDBPyConnection, source: SourceFile) -> list[ValidationFault]:
+    """One pass over a file into its typed table; the faults of its columns."""
+    try:
+        types = source.source_types(con)
+        missing, checks = column_checks(source, types)
+        if missing:
+            return missing
+        con.execute(f"CREATE TABLE {source.table.name} AS {typed_select(source, types, checks)}")
+    except (duckdb.Error, ValueError, UnicodeDecodeError) as exc:
+        return [ValidationFault(source.path.name, None, f"unreadable file: {_first_line(exc)}")]
+    faults = mask_faults(con, source, checks)
+    con.execute(f"ALTER TABLE {source.table.name} DROP COLUMN {FAULT_MASK}")
+    return faults
+
+
+def _refuse(faults: list[ValidationFault]) -> None:
     if faults:
         raise InvalidExportError(faults)
-
-
-def _column_faults(con: duckdb.DuckDBPyConnection, sources: list[SourceFile]) -> list:
-    faults = []
-    for source in sources:
-        missing, checks = column_checks(con, source)
-        faults += missing + run_checks(con, source, source.raw, checks)
-    return faults
-
-
-def _table_faults(con: duckdb.DuckDBPyConnection, sources: list[SourceFile]) -> list:
-    faults = []
-    for source in sources:
-        faults += duplicate_keys(con, source)
-        faults += run_checks(con, source, source.table.name, table_checks(source.table))
-    for source in sources:
-        faults += dangling_references(con, source)
-    return faults
 
 
 def _create_types(con: duckdb.DuckDBPyConnection) -> None:
     for name, values in ENUMS.items():
         labels = ", ".join("'" + v + "'" for v in values)
         con.execute(f"CREATE TYPE {name} AS ENUM ({labels})")
-
-
-def _create_typed_table(con: duckdb.DuckDBPyConnection, source: SourceFile) -> None:
-    types = dict(con.execute(f"SELECT column_name, column_type FROM (DESCRIBE {source.raw})").fetchall())
-    listed = {c.name for c in source.table.columns}
-    selected = [f"{convert(c, types[c.name])} AS {ident(c.name)}" for c in source.table.columns]
-    selected += [ident(name) for name in types if name not in listed]
-    declared = [f"{ident(c.name)} {_sql_type(c.kind)}" for c in source.table.columns]
-    declared += [f"{ident(name)} {kind}" for name, kind in types.items() if name not in listed]
-    con.execute(f"CREATE TABLE {source.table.name} ({', '.join(declared)})")
-    con.execute(
-        f"INSERT INTO {source.table.name} SELECT {', '.join(selected)} FROM {source.raw} ORDER BY rowid"
-    )
-    con.execute(f"DROP TABLE {source.raw}")
-
-
-def _sql_type(kind: str) -> str:
-    if kind in ENUMS:
-        return kind
-    return {"timestamp": "TIMESTAMPTZ", "date": "DATE", "boolean": "BOOLEAN"}.get(kind, "VARCHAR")
 
 
 def _record_identity(

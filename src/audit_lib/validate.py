@@ -1,11 +1,11 @@
 """Strict validation of an export against the inventory contract, in DuckDB.
 
-Each export file is first loaded as-is into a temporary staging table
-(`raw_<table>`, one row per data row, in file order). The checks are then
-set-based SQL over the staging tables, in two phases:
-
-1. per column: presence, NULLs, type and enum conversion (one scan a table);
-2. on the typed tables: duplicate keys, references and cross-column rules.
+Each file is read once: one `CREATE TABLE AS` converts every listed column to
+its contract type and records, per row, a bit mask of the column checks it
+breaks (NULL where not allowed, a value that does not convert). Counting the
+mask bits finds every column fault without another pass over the data.
+Once the columns are sound, set-based queries check duplicate keys,
+references and the cross-column rules on the typed tables.
 
 Every fault names file, column, rule, first offending row and the count.
 """
@@ -23,11 +23,21 @@ from audit_lib.schema import TABLES, Column, Table
 
 DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
 COUNTRY_PATTERN = r"^[A-Z]{2}$"
+FAULT_MASK = "__faults"
+
+
+@dataclass(frozen=True)
+class Check:
+    """One row-level rule: `broken` is SQL true for an offending row."""
+
+    column: str | None
+    rule: str
+    broken: str
 
 
 @dataclass(frozen=True)
 class SourceFile:
-    """One table's export file, staged as `raw_<table>`."""
+    """One table's export file."""
 
     table: Table
     path: Path
@@ -36,13 +46,27 @@ class SourceFile:
     def format(self) -> str:
         return self.path.suffix.lstrip(".")
 
-    @property
-    def raw(self) -> str:
-        return f"raw_{self.table.name}"
-
     def locate(self, row: int) -> str:
-        """Name a staged row (0-based) the way a person finds it in the file."""
+        """Name a row (0-based, file order) the way a person finds it in the file."""
         return f"line {row + 2}" if self.format == "csv" else f"row {row + 1}"
+
+    def reader(self) -> str:
+        """The DuckDB table function reading this file as it is."""
+        path = _literal(str(self.path))
+        if self.format == "parquet":
+            return f"read_parquet({path})"
+        columns = ", ".join(f"{_literal(name)}: 'VARCHAR'" for name in csv_header(self.path))
+        return (
+            f"read_csv({path}, header=true, auto_detect=false, columns={{{columns}}}, "
+            "delim=',', quote='\"', escape='\"', strict_mode=true, encoding='utf-8')"
+        )
+
+    def source_types(self, con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+        """Column name -> DuckDB type of the file as it is."""
+        if self.format == "csv":
+            return dict.fromkeys(csv_header(self.path), "VARCHAR")
+        described = con.execute(f"DESCRIBE SELECT * FROM {self.reader()}").fetchall()
+        return {name: kind for name, kind, *_ in described}
 
 
 def find_sources(export_dir: Path) -> list[SourceFile]:
@@ -56,8 +80,7 @@ def find_sources(export_dir: Path) -> list[SourceFile]:
         if not found:
             faults.append(ValidationFault(f"{table.name}.csv", None, "missing table file"))
         elif len(found) > 1:
-            rule = "table given twice (one format per table)"
-            faults.append(ValidationFault(found[0].name, None, rule))
+            faults.append(ValidationFault(found[0].name, None, "table given twice (one format per table)"))
         else:
             sources.append(SourceFile(table, found[0]))
     if faults:
@@ -65,31 +88,7 @@ def find_sources(export_dir: Path) -> list[SourceFile]:
     return sources
 
 
-def stage(con: duckdb.DuckDBPyConnection, sources: list[SourceFile]) -> None:
-    """Load every file as-is into a temporary table; refuse unreadable files."""
-    faults = []
-    for source in sources:
-        try:
-            con.execute(f"CREATE TEMP TABLE {source.raw} AS SELECT * FROM {_reader(source)}")
-        except (duckdb.Error, ValueError, UnicodeDecodeError) as exc:
-            faults.append(ValidationFault(source.path.name, None, _first_line(exc)))
-    if faults:
-        raise InvalidExportError(faults)
-
-
-def _reader(source: SourceFile) -> str:
-    path = str(source.path).replace("'", "''")
-    if source.format == "parquet":
-        return f"read_parquet('{path}')"
-    header = _csv_header(source.path)
-    columns = ", ".join(f"'{_quote_literal(name)}': 'VARCHAR'" for name in header)
-    return (
-        f"read_csv('{path}', header=true, auto_detect=false, columns={{{columns}}}, "
-        "delim=',', quote='\"', escape='\"', strict_mode=true, encoding='utf-8')"
-    )
-
-
-def _csv_header(path: Path) -> list[str]:
+def csv_header(path: Path) -> list[str]:
     with path.open(newline="", encoding="utf-8") as handle:
         header = next(csv.reader(handle), None)
     if not header or not any(name.strip() for name in header):
@@ -97,37 +96,30 @@ def _csv_header(path: Path) -> list[str]:
     return header
 
 
-def _quote_literal(text: str) -> str:
-    return text.replace("'", "''")
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return f"unreadable file: {text[0] if text else type(exc).__name__}"
-
-
 def ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
 def convert(column: Column, source_type: str) -> str:
-    """SQL turning a staged value into the contract type (NULL when it cannot)."""
+    """SQL turning a file's value into the contract type (NULL when it cannot)."""
     value, text = ident(column.name), source_type == "VARCHAR"
     if column.enum:
         return f"TRY_CAST({value} AS {column.kind})"
     if column.kind == "timestamp":
         return f"TRY_CAST({value} AS TIMESTAMPTZ)"
     if column.kind == "date":
-        if text:
-            return (
-                f"CASE WHEN regexp_full_match({value}, '{DATE_PATTERN}') THEN TRY_CAST({value} AS DATE) END"
-            )
-        return f"TRY_CAST({value} AS DATE)"
+        if not text:
+            return f"TRY_CAST({value} AS DATE)"
+        return f"CASE WHEN regexp_full_match({value}, '{DATE_PATTERN}') THEN TRY_CAST({value} AS DATE) END"
     if column.kind == "boolean":
         if source_type == "BOOLEAN":
             return value
         truth = f"lower(trim(CAST({value} AS VARCHAR)))"
-        return f"CASE {truth} WHEN 'true' THEN true WHEN '1' THEN true WHEN 'false' THEN false WHEN '0' THEN false END"
+        return f"CASE WHEN {truth} IN ('true', '1') THEN true WHEN {truth} IN ('false', '0') THEN false END"
     as_text = value if text else f"CAST({value} AS VARCHAR)"
     if column.kind == "country":
         return f"CASE WHEN regexp_full_match({as_text}, '{COUNTRY_PATTERN}') THEN {as_text} END"
@@ -146,20 +138,8 @@ def type_rule(column: Column) -> str:
     }[column.kind]
 
 
-@dataclass(frozen=True)
-class Check:
-    """One row-level rule: `broken` is SQL over the staging row."""
-
-    column: str | None
-    rule: str
-    broken: str
-
-
-def column_checks(
-    con: duckdb.DuckDBPyConnection, source: SourceFile
-) -> tuple[list[ValidationFault], list[Check]]:
-    """Phase-1 checks of one staged file: missing columns, NULLs, types."""
-    types = dict(con.execute(f"SELECT column_name, column_type FROM (DESCRIBE {source.raw})").fetchall())
+def column_checks(source: SourceFile, types: dict[str, str]) -> tuple[list[ValidationFault], list[Check]]:
+    """Missing columns, and the NULL and type checks of the present ones."""
     missing = [c for c in source.table.columns if c.name not in types]
     faults = [ValidationFault(source.path.name, c.name, "missing column") for c in missing]
     checks = []
@@ -174,35 +154,68 @@ def column_checks(
     return faults, checks
 
 
-def run_checks(
-    con: duckdb.DuckDBPyConnection, source: SourceFile, relation: str, checks: list[Check]
+def typed_select(source: SourceFile, types: dict[str, str], checks: list[Check]) -> str:
+    """One pass over the file: typed columns, extra columns as they are, the fault mask."""
+    listed = {c.name for c in source.table.columns}
+    selected = [f"{convert(c, types[c.name])} AS {ident(c.name)}" for c in source.table.columns]
+    selected += [ident(name) for name in types if name not in listed]
+    mask = " + ".join(f"(CASE WHEN {c.broken} THEN {1 << i} ELSE 0 END)" for i, c in enumerate(checks))
+    selected.append(f"CAST({mask or '0'} AS BIGINT) AS {FAULT_MASK}")
+    return f"SELECT {', '.join(selected)} FROM {source.reader()}"
+
+
+def mask_faults(
+    con: duckdb.DuckDBPyConnection, source: SourceFile, checks: list[Check]
 ) -> list[ValidationFault]:
-    """Evaluate row checks in one scan; report count and first row of each broken one."""
+    """Read the fault mask of a loaded table: one fault per check some row breaks."""
+    table, mask = source.table.name, FAULT_MASK
+    (seen,) = con.execute(f"SELECT bit_or({mask}) FROM {table}").fetchone()
+    faults = []
+    for i, check in enumerate(checks):
+        if seen and seen & (1 << i):
+            count, first = con.execute(
+                f"SELECT count(*), min(rowid) FROM {table} WHERE {mask} & {1 << i} <> 0"
+            ).fetchone()
+            where = _describe(con, source, first, check.column, raw=True)
+            faults.append(ValidationFault(source.path.name, check.column, check.rule, where, count))
+    return faults
+
+
+def run_checks(
+    con: duckdb.DuckDBPyConnection, source: SourceFile, checks: list[Check]
+) -> list[ValidationFault]:
+    """Evaluate row checks on a typed table in one scan."""
     if not checks:
         return []
     parts = ", ".join(
         f"count(*) FILTER (WHERE {c.broken}), min(rowid) FILTER (WHERE {c.broken})" for c in checks
     )
-    row = con.execute(f"SELECT {parts} FROM {relation}").fetchone()
+    row = con.execute(f"SELECT {parts} FROM {source.table.name}").fetchone()
     faults = []
     for i, check in enumerate(checks):
         count, first = row[2 * i], row[2 * i + 1]
         if count:
-            where = _describe_row(con, source, relation, first, check.column)
+            where = _describe(con, source, first, check.column)
             faults.append(ValidationFault(source.path.name, check.column, check.rule, where, count))
     return faults
 
 
-def _describe_row(
-    con: duckdb.DuckDBPyConnection, source: SourceFile, relation: str, row: int, column: str | None
+def _describe(
+    con: duckdb.DuckDBPyConnection, source: SourceFile, row: int, column: str | None, raw: bool = False
 ) -> str:
+    """`line 7, item_id 'I7', value 'ssn'`; with `raw`, the value as the file has it."""
     key = source.table.key
-    cols = [ident(key)] + ([f"CAST({ident(column)} AS VARCHAR)"] if column else [])
-    values = con.execute(f"SELECT {', '.join(cols)} FROM {relation} WHERE rowid = ?", [row]).fetchone()
-    text = f"{source.locate(row)}, {key} {_shorten(values[0])}"
+    text = f"{source.locate(row)}, {key} {_shorten(_value_at(con, source.table.name, key, row))}"
     if column and column != key:
-        text += f", value {_shorten(values[1])}"
+        relation = f"(SELECT * FROM {source.reader()} LIMIT 1 OFFSET {int(row)})" if raw else None
+        text += f", value {_shorten(_value_at(con, relation or source.table.name, column, row))}"
     return text
+
+
+def _value_at(con: duckdb.DuckDBPyConnection, relation: str, column: str, row: int) -> object:
+    where = "" if relation.startswith("(") else f" WHERE rowid = {int(row)}"
+    (value,) = con.execute(f"SELECT CAST({ident(column)} AS VARCHAR) FROM {relation}{where}").fetchone()
+    return value
 
 
 def _shorten(value: object) -> str:
@@ -210,8 +223,8 @@ def _shorten(value: object) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def table_checks(table: Table) -> list[Check]:
-    """Phase-2 row checks on a typed table: the contract's cross-column rules."""
+def row_rules(table: Table) -> list[Check]:
+    """The contract's cross-column rules, over a typed table."""
     return [Check(rule.column, rule.rule, f"({rule.broken}) IS TRUE") for rule in table.rules]
 
 
@@ -223,7 +236,7 @@ def duplicate_keys(con: duckdb.DuckDBPyConnection, source: SourceFile) -> list[V
     ).fetchone()
     if not count:
         return []
-    where = _describe_row(con, source, table, first, None)
+    where = _describe(con, source, first, None)
     return [ValidationFault(source.path.name, source.table.key, "duplicate primary key", where, int(count))]
 
 
@@ -234,10 +247,12 @@ def dangling_references(con: duckdb.DuckDBPyConnection, source: SourceFile) -> l
             continue
         parent, parent_key = column.references.split(".")
         value = ident(column.name)
-        missing = (
-            f"{value} IS NOT NULL AND NOT EXISTS "
-            f"(SELECT 1 FROM {parent} p WHERE p.{ident(parent_key)} = {source.table.name}.{value})"
-        )
-        check = Check(column.name, f"references missing {column.references}", missing)
-        faults += run_checks(con, source, source.table.name, [check])
+        count, first = con.execute(
+            f"SELECT count(*), min(c.rowid) FROM {source.table.name} AS c ANTI JOIN {parent} AS p "
+            f"ON c.{value} = p.{ident(parent_key)} WHERE c.{value} IS NOT NULL"
+        ).fetchone()
+        if count:
+            where = _describe(con, source, first, column.name)
+            rule = f"references missing {column.references}"
+            faults.append(ValidationFault(source.path.name, column.name, rule, where, count))
     return faults

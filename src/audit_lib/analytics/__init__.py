@@ -32,7 +32,7 @@ BIN_DAYS = 5
 
 @cache
 def query_text(name: str) -> str:
-    """`sql/<name>.sql` without comment lines, with `{answered}` expanded to the requests-and-complaints population."""
+    """`sql/<name>.sql` without comment lines; `{answered}` becomes the DSR/DSP population."""
     lines = (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8").splitlines()
     text = "\n".join(line for line in lines if not line.lstrip().startswith("--"))
     if "{answered}" in text:

@@ -48,15 +48,18 @@ def age_matrix(ages: pl.DataFrame, by: str) -> pl.DataFrame:
     return wide.select(by, *filled).sort(by)
 
 
-def totals(frame: pl.DataFrame, label_column: str, label: str = "total") -> pl.DataFrame:
-    """`frame` with one more row summing its integer columns."""
+def totals(frame: pl.DataFrame, label_column: str, columns: tuple[str, ...]) -> pl.DataFrame:
+    """`frame` with one more row, labelled "total", summing `columns`."""
     import polars as pl
 
-    sums = {
-        name: (frame[name].sum() if dtype.is_integer() else (label if name == label_column else None))
-        for name, dtype in frame.schema.items()
-    }
-    return pl.concat([frame, pl.DataFrame([sums], schema=frame.schema)], how="vertical")
+    row = {name: None for name in frame.columns}
+    row |= {label_column: "total"} | {name: frame[name].sum() for name in columns}
+    return pl.concat([frame, pl.DataFrame([row], schema=frame.schema)], how="vertical")
+
+
+def retention_table(ages: pl.DataFrame, by: str) -> pl.DataFrame:
+    """`retention_summary` by one column, with a total row."""
+    return totals(retention_summary(ages, by), by, ("items", "past_cap", "past_grace"))
 
 
 # (b) sharing ------------------------------------------------------------------

@@ -73,6 +73,7 @@ SYSTEMS = {
     "archive": "archive",
     "access-logs": "access_log",
 }
+SYSTEM_KINDS = tuple(dict.fromkeys(SYSTEMS.values()))
 #: Category -> (weight, systems that store it).
 CATEGORY_SYSTEMS: dict[str, tuple[float, tuple[str, ...]]] = {
     "name": (14, ("crm", "billing-db", "support-desk", "backups", "archive")),
@@ -279,7 +280,8 @@ def _requests(rng: np.random.Generator, p: People, tl: Timeline) -> tuple[pl.Dat
     pending = done >= tl.end
     refused = ~pending & (rng.random(m) < 0.15)
     outcome = np.where(pending, "pending", np.where(refused, "refused", "fulfilled"))
-    reason = labels(REFUSALS, rng.integers(0, len(REFUSALS), m)).scatter(np.flatnonzero(~refused), None)
+    reason = labels(REFUSALS, rng.integers(0, len(REFUSALS), m)).cast(pl.String)
+    reason = reason.scatter(np.flatnonzero(~refused), None)
 
     erasure = (kind == code(REQUEST_KINDS, "deletion")) & (outcome == "fulfilled")
     erased_before = np.full(len(p), np.iinfo(np.int64).min)
@@ -317,7 +319,7 @@ def _items(rng: np.random.Generator, p: People, tl: Timeline, erased_before: np.
             "_cust": cust,
             "category": labels(tuple(CATEGORY_SYSTEMS), category),
             "system": labels(systems, system),
-            "system_kind": labels(tuple(SYSTEMS.values()), system),
+            "system_kind": labels(SYSTEM_KINDS, _kind_of_system()[system]),
             "purpose": labels(tuple(DATA_PURPOSES), draw(rng, DATA_PURPOSES, m)),
             "channel": labels((*DATA_CHANNELS, "tracking"), channel),
             "received_at": received,
@@ -325,6 +327,11 @@ def _items(rng: np.random.Generator, p: People, tl: Timeline, erased_before: np.
         },
     )
     return frame.filter(pl.Series(keep))
+
+
+def _kind_of_system() -> np.ndarray:
+    """System code -> code into SYSTEM_KINDS."""
+    return np.array([SYSTEM_KINDS.index(kind) for kind in SYSTEMS.values()])
 
 
 def _systems(rng: np.random.Generator, category: np.ndarray) -> np.ndarray:
@@ -408,7 +415,7 @@ def _disclosures(rng: np.random.Generator, p: People, tl: Timeline, parties: lis
             "_cust": cust,
             "disclosed_at": at,
             "category": labels(CATEGORIES, rng.integers(0, len(CATEGORIES), m)),
-            "purpose": labels(tuple(DISCLOSURE_PURPOSES), purpose),
+            "purpose": labels(tuple(DISCLOSURE_PURPOSES), purpose).cast(pl.String),  # free text
             "anonymized": aggregate | (rng.random(m) < 0.05),
             "encrypted_in_transit": np.ones(m, bool),
             "customer_notified_at": nullable(notified, ~legal | prohibited | (notified >= tl.end)),
@@ -461,7 +468,7 @@ def _disputes(rng: np.random.Generator, p: People, tl: Timeline) -> pl.DataFrame
     unanswered = responded >= tl.end
     resolved = responded + rng.integers(0, 90 * DAY, m)
     unresolved = unanswered | (resolved >= tl.end) | (rng.random(m) < 0.1)
-    topic = labels(TOPICS, rng.integers(0, len(TOPICS), m))
+    topic = labels(TOPICS, rng.integers(0, len(TOPICS), m)).cast(pl.String)  # free text
     return working_frame(
         "disputes",
         {

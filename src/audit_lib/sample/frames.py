@@ -39,7 +39,10 @@ def _working_type(column: Column) -> pl.DataType:
 
 
 def working_frame(table: str, columns: Mapping[str, object]) -> pl.DataFrame:
-    """A working frame from exactly its columns (`_tag` may be left out: all NULL)."""
+    """A working frame from exactly its columns (`_tag` may be left out: all NULL).
+
+    A string column may come as an Enum (cheaper to sort and write); it stays one.
+    """
     schema = working_schema(table)
     given = dict(columns)
     if "_tag" not in given:
@@ -48,7 +51,12 @@ def working_frame(table: str, columns: Mapping[str, object]) -> pl.DataFrame:
     if set(given) != set(schema):
         missing, extra = set(schema) - set(given), set(given) - set(schema)
         raise ValueError(f"{table}: missing {sorted(missing)}, unexpected {sorted(extra)}")
-    return pl.DataFrame({name: given[name] for name in schema}, schema=schema)
+    frame = pl.DataFrame({name: given[name] for name in schema})
+    return frame.cast({
+        name: dtype for name, dtype in schema.items()
+        if frame.schema[name] != dtype
+        and not (dtype == pl.String and isinstance(frame.schema[name], pl.Enum))
+    })  # fmt: skip
 
 
 def nullable(values: np.ndarray, null: np.ndarray) -> pl.Series:
@@ -57,8 +65,8 @@ def nullable(values: np.ndarray, null: np.ndarray) -> pl.Series:
 
 
 def labels(values: tuple[str, ...] | list[str], codes: np.ndarray) -> pl.Series:
-    """The strings `values[codes]`."""
-    return pl.Series(values, dtype=pl.String).gather(codes)
+    """The strings `values[codes]`, as an Enum of `values`."""
+    return pl.Series(values, dtype=pl.Enum(values)).gather(codes)
 
 
 def days_to_dates(days: np.ndarray, null: np.ndarray | None = None) -> pl.Series:

@@ -85,4 +85,3 @@ class Timeline:
     def years_back(self, years: int) -> int:
         """`as_of` minus whole calendar years, in seconds."""
         return secs(add_years(self.as_of, -years))
-

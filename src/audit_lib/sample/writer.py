@@ -14,7 +14,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import numpy as np
 import polars as pl
 
 from audit_lib.errors import OutputExistsError
@@ -58,14 +57,18 @@ def assemble(
     parts: list[dict[str, pl.DataFrame]], parties: list[Party]
 ) -> tuple[dict[str, pl.DataFrame], dict[str, str]]:
     """Merge working frames (in order) into final tables; also planted tag -> key."""
-    merged = {t: pl.concat([p[t] for p in parts if t in p]) for t in ID_SCHEME}
+    first = parts[0]
+    merged = {
+        t: pl.concat([first[t], *(p[t].cast(first[t].schema) for p in parts[1:] if t in p)])
+        for t in ID_SCHEME
+    }
     customers = _numbered(merged.pop("customers").with_row_index("_idx"), "customers")
-    number_of = np.empty(customers.height, dtype=np.int64)  # working index -> key number
-    number_of[customers["_idx"].to_numpy()] = np.arange(1, customers.height + 1)
+    key = TABLE_BY_NAME["customers"].key
+    key_of = customers.sort("_idx")[key]  # working index -> customer key
     tables = {"customers": customers.drop("_idx"), "parties": party_frame(parties)}
     for table, frame in merged.items():
         if "_cust" in frame.columns:
-            frame = _resolve_customers(frame, table, number_of)
+            frame = _resolve_customers(frame, table, key_of)
         tables[table] = _numbered(frame, table)
     keys: dict[str, str] = {}
     for table, frame in tables.items():
@@ -75,15 +78,12 @@ def assemble(
     return {t.name: tables[t.name].select(c.name for c in t.columns) for t in TABLES}, keys
 
 
-def _resolve_customers(frame: pl.DataFrame, table: str, number_of: np.ndarray) -> pl.DataFrame:
+def _resolve_customers(frame: pl.DataFrame, table: str, key_of: pl.Series) -> pl.DataFrame:
     """Working customer indexes (`_cust`, -1 for NULL) to customer keys."""
     column = next(c.name for c in TABLE_BY_NAME[table].columns if c.references == CUSTOMER_REF)
-    cust = frame["_cust"].to_numpy()
-    number = pl.Series(np.where(cust >= 0, number_of[np.maximum(cust, 0)], 0))
-    prefix = ID_SCHEME["customers"][0]
-    return frame.with_columns(pl.when(number > 0).then(_ident(prefix, pl.lit(number))).alias(column)).drop(
-        "_cust"
-    )
+    index = frame["_cust"]
+    keys = key_of.gather(pl.select(pl.when(index >= 0).then(index)).to_series())
+    return frame.with_columns(keys.alias(column)).drop("_cust")
 
 
 def party_frame(parties: list[Party]) -> pl.DataFrame:
@@ -96,12 +96,12 @@ def party_frame(parties: list[Party]) -> pl.DataFrame:
 
 
 def to_output(frame: pl.DataFrame, table: str, fmt: str) -> pl.DataFrame:
-    """Epoch-second columns as timestamps (UTC-aware for Parquet)."""
+    """Epoch-second columns as timestamps (UTC-aware for Parquet); Enums as strings."""
     stamps = [c.name for c in TABLE_BY_NAME[table].columns if c.kind == "timestamp"]
     zone = "UTC" if fmt == "parquet" else None
     return frame.with_columns(
         pl.from_epoch(pl.col(name), time_unit="s").dt.replace_time_zone(zone) for name in stamps
-    )
+    ).with_columns(pl.col(pl.Enum).cast(pl.String) if fmt == "parquet" else [])
 
 
 def write_table(frame: pl.DataFrame, table: str, folder: Path, fmt: str) -> None:
