@@ -42,6 +42,11 @@ def cli() -> CliRunner:
 
 
 @pytest.fixture(scope="session")
+def sample_export() -> Path:
+    return SAMPLE_EXPORT
+
+
+@pytest.fixture(scope="session")
 def sample_snapshot() -> Path:
     """The shipped sample's snapshot, built once (as `make demo` does)."""
     if not SAMPLE_SNAPSHOT.exists():

@@ -10,6 +10,7 @@ import pytest
 
 from audit_lib.cli import app
 from audit_lib.controls import load_controls
+
 from builders import make_snapshot
 
 ROWS = {

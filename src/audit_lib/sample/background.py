@@ -31,7 +31,7 @@ import numpy as np
 import polars as pl
 
 from audit_lib.sample.frames import NO_CUSTOMER, days_to_dates, labels, nullable, working_frame
-from audit_lib.sample.parties import Party
+from audit_lib.sample.parties import Party, party_ids
 from audit_lib.sample.timeline import DAY, NEVER, Timeline, day_number
 from audit_lib.schema import CATEGORIES, EU, PERMITTED_DISCLOSURE_PURPOSES
 
@@ -438,7 +438,7 @@ def _parties_for(
             raise AssertionError(f"no party may receive a {name} disclosure at some time")
         score = np.where(ok, rng.random(ok.shape, dtype=np.float32), -1.0)
         chosen[rows] = np.asarray(options)[score.argmax(axis=1)]
-    return labels([f"P{i:03d}" for i in range(1, len(parties) + 1)], chosen)
+    return labels(list(party_ids(parties).values()), chosen)
 
 
 def _valid_between(party: Party, purpose: str) -> tuple[int, int]:

@@ -47,7 +47,7 @@ def working_frame(table: str, columns: Mapping[str, object]) -> pl.DataFrame:
     given = dict(columns)
     if "_tag" not in given:
         height = len(next(iter(given.values()))) if given else 0
-        given["_tag"] = pl.Series([None] * height, dtype=pl.String)
+        given["_tag"] = pl.repeat(None, height, dtype=pl.String, eager=True)
     if set(given) != set(schema):
         missing, extra = set(schema) - set(given), set(given) - set(schema)
         raise ValueError(f"{table}: missing {sorted(missing)}, unexpected {sorted(extra)}")

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 import polars as pl
 
 from audit_lib.sample.frames import NO_CUSTOMER, working_frame, working_schema
-from audit_lib.sample.parties import Party
+from audit_lib.sample.parties import Party, party_ids
 from audit_lib.sample.timeline import Timeline, secs
 
 #: The controls of controls.md, in its order.
@@ -42,7 +42,7 @@ class Plan:
     def __init__(self, timeline: Timeline, parties: list[Party]) -> None:
         self.start, self.as_of = timeline.start, timeline.as_of
         self.parties = {p.key: p for p in parties}
-        self.party_ids = {p.key: f"P{i:03d}" for i, p in enumerate(parties, start=1)}
+        self.party_ids = party_ids(parties)
         self.rows: dict[str, list[dict[str, object]]] = defaultdict(list)
         self.customers: list[str] = []
         self.tags: set[str] = set()

@@ -18,7 +18,7 @@ import polars as pl
 
 from audit_lib.errors import OutputExistsError
 from audit_lib.sample.frames import CUSTOMER_REF
-from audit_lib.sample.parties import Party
+from audit_lib.sample.parties import Party, party_ids
 from audit_lib.schema import TABLE_BY_NAME, TABLES
 
 #: Table -> (key prefix, the time that orders its keys).
@@ -88,7 +88,7 @@ def _resolve_customers(frame: pl.DataFrame, table: str, key_of: pl.Series) -> pl
 
 def party_frame(parties: list[Party]) -> pl.DataFrame:
     schema = TABLE_BY_NAME["parties"]
-    rows = {"party_id": [f"P{i:03d}" for i in range(1, len(parties) + 1)]}
+    rows = {"party_id": list(party_ids(parties).values())}
     for column in schema.columns[1:]:
         rows[column.name] = [getattr(p, column.name) for p in parties]
     types = {c.name: pl.Date if c.kind == "date" else pl.String for c in schema.columns}
