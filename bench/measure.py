@@ -1,4 +1,7 @@
-"""Run one command in a subprocess; measure its wall time and peak memory.
+"""Run one command in a subprocess; measure its wall time, CPU time and peak memory.
+
+CPU time is user + system of the process and its waited-for descendants
+(less sensitive than wall time to other load on the machine).
 
 Peak memory is taken two ways and the larger is reported:
 - `maxrss`: the kernel's peak resident set of the largest single process of
@@ -32,6 +35,7 @@ class Run:
     """One measured execution of a command."""
 
     seconds: float
+    cpu_seconds: float
     maxrss_mib: float
     tree_peak_mib: float
     returncode: int
@@ -48,6 +52,7 @@ class Run:
     def to_json(self) -> dict[str, object]:
         data = asdict(self)
         data["seconds"] = round(self.seconds, 3)
+        data["cpu_seconds"] = round(self.cpu_seconds, 3)
         data["maxrss_mib"] = round(self.maxrss_mib, 1)
         data["tree_peak_mib"] = round(self.tree_peak_mib, 1)
         if self.ok:
@@ -110,7 +115,8 @@ def measure(
         killer.cancel()
         proc.returncode = os.waitstatus_to_exitcode(status)
         tree_peak = sampler.stop()
-    return Run(seconds, usage.ru_maxrss / 1024, tree_peak / MIB, proc.returncode, _tail(log))
+    cpu = usage.ru_utime + usage.ru_stime
+    return Run(seconds, cpu, usage.ru_maxrss / 1024, tree_peak / MIB, proc.returncode, _tail(log))
 
 
 def _kill_group(pid: int) -> None:
@@ -126,11 +132,20 @@ def summary(runs: Sequence[Run]) -> dict[str, float | int | None]:
     """min, median, peak over the successful runs (None when none succeeded)."""
     good = [r for r in runs if r.ok]
     if not good:
-        return {"min": None, "median": None, "peak_mib": None, "ok_runs": 0}
+        return {
+            "min": None,
+            "median": None,
+            "cpu_min": None,
+            "peak_mib": None,
+            "ok_runs": 0,
+            "failed_runs": len(runs),
+        }
     seconds = [r.seconds for r in good]
     return {
         "min": round(min(seconds), 3),
         "median": round(statistics.median(seconds), 3),
+        "cpu_min": round(min(r.cpu_seconds for r in good), 3),
         "peak_mib": round(max(r.peak_mib for r in good), 1),
         "ok_runs": len(good),
+        "failed_runs": len(runs) - len(good),
     }

@@ -18,7 +18,7 @@ from data import BENCH, ROOT
 
 RESULTS = BENCH / "results"
 FORMAT = "privacy-audit/bench/1"
-COLUMNS = ("size", "rows", "step", "runs", "min s", "median s", "floor min s", "ratio", "peak MiB")
+COLUMNS = ("size", "rows", "step", "runs", "min s", "median s", "cpu s", "floor min s", "ratio", "peak MiB")
 COLUMNS += ("growth", "verdict")
 
 
@@ -37,7 +37,7 @@ def verdict(step: dict, rows: int, targets: Targets) -> str:
     """`ok`, or the targets the step misses; `failed` when no run succeeded."""
     if not step.get("ok_runs"):
         return "FAILED"
-    misses = []
+    misses = [f"{step['failed_runs']} run(s) failed"] if step.get("failed_runs") else []
     limit = {"ingest": targets.ingest_ratio, "evaluate": targets.evaluate_ratio}.get(step["step"])
     if limit and (step.get("ratio") or 0) > limit:
         misses.append(f"ratio>{limit}")
@@ -70,6 +70,7 @@ def cells(size: dict, step: dict) -> list[str]:
         str(len(step["runs"])),
         seconds(step.get("min")),
         seconds(step.get("median")),
+        seconds(step.get("cpu_min")),
         seconds(floor.get("min")),
         f"{step['ratio']:.2f}" if step.get("ratio") else "",
         f"{step['peak_mib']:,.0f}" if step.get("peak_mib") else "",
@@ -92,7 +93,8 @@ def notes_of(document: dict) -> list[str]:
         growth = f", rows x{size['rows_growth']:.1f} from the size before" if "rows_growth" in size else ""
         notes.append(
             f"{size['label']}: {size['customers']:,} customers, export {size['export_mib']:,.0f} MiB, "
-            f"snapshot {size['snapshot_mib']:,.0f} MiB{growth}"
+            f"snapshot {size['snapshot_mib']:,.0f} MiB{growth}; load average before/after "
+            f"{size['load'][0]:.1f}/{size['load'][1]:.1f}"
         )
         notes += [f"{size['label']} {s['step']}: {s['note']}" for s in size["steps"] if s.get("note")]
     return notes

@@ -245,7 +245,8 @@ def build_unmeasured(bench: Bench, export: Export, snapshot: Path) -> None:
 
 def bench_size(size: Size, args: argparse.Namespace) -> dict[str, object]:
     runs = size.runs or args.runs
-    print(f"\n== {size.label} rows ({size.customers:,} customers, {runs} runs)")
+    load = os.getloadavg()[0]
+    print(f"\n== {size.label} rows ({size.customers:,} customers, {runs} runs; load average {load:.1f})")
     export = ensure_export(size, args.seed, args.timeout)
     bench = Bench(export.home, runs, args.timeout)
     shutil.rmtree(bench.work, ignore_errors=True)
@@ -258,7 +259,8 @@ def bench_size(size: Size, args: argparse.Namespace) -> dict[str, object]:
     if not snapshot.is_file():
         build_unmeasured(bench, export, snapshot)
     steps += later_steps(bench, snapshot, export, args)
-    return size_document(size, runs, export, snapshot, steps)
+    document = size_document(size, runs, export, snapshot, steps)
+    return document | {"load": [round(load, 2), round(os.getloadavg()[0], 2)]}
 
 
 def later_steps(bench: Bench, snapshot: Path, export: Export, args: argparse.Namespace) -> list[StepResult]:

@@ -213,3 +213,39 @@ def test_compare_findings_with_previous_report(snapshot: Path, tmp_path: Path) -
     assert compared["id"].to_list() == [c["id"] for c in audit.controls]
     shr01 = compared.filter(pl.col("id") == "SHR-01").row(0, named=True)
     assert (shr01["violations before"], shr01["violations"]) == (0, 2)  # X2 unlisted, X3 an affiliate
+
+
+# The plain per-item definition the grouped query must reproduce exactly.
+ORACLE = """
+SELECT category::VARCHAR AS category, system, system_kind::VARCHAR AS system_kind,
+       (SELECT max(n) FROM range(0, 200) AS t(n) WHERE received_at + to_years(n::INTEGER) <= $as_of)
+           AS age_years,
+       count(*) AS items,
+       count(*) FILTER (WHERE received_at + to_years($retention_years) < $as_of) AS past_cap
+FROM personal_data
+WHERE received_at < $as_of
+GROUP BY ALL
+ORDER BY ALL
+"""
+
+EDGES = [
+    "1969-12-31T23:59:59Z", "1970-01-01T00:00:00Z", "2016-02-28T10:00:00Z", "2016-02-29T09:59:59Z",
+    "2016-02-29T10:00:00Z", "2016-02-29T10:00:01Z", "2016-03-01T00:00:00Z", "2017-02-28T10:00:00Z",
+    "2018-02-28T23:59:59Z", "2018-03-01T00:00:00Z", "2020-02-29T00:00:00Z", "2024-02-29T12:00:00Z",
+    "2025-12-31T23:59:59Z", "2026-01-01T00:00:00Z", "2026-02-28T09:59:59Z", "2026-02-28T10:00:00Z",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "as_of",
+    ["2026-02-28T10:00:00Z", "2026-03-01T00:00:00Z", "2028-02-29T12:00:00Z", "2026-01-01T00:00:00Z"],
+)
+def test_grouped_ages_equal_per_item_calendar_arithmetic(tmp_path: Path, as_of: str) -> None:
+    items = [{"item_id": f"I{n}", "received_at": ts} for n, ts in enumerate(EDGES)]
+    snapshot = make_snapshot(tmp_path, {"personal_data": items}, taken_at="2030-01-01T00:00:00Z")
+    with Analytics.open(snapshot, f"until {as_of}") as an:
+        grouped = an.retention_ages().drop("past_grace").sort("category", "system", "age_years")
+        bindings = {"as_of": an.period.as_of, "retention_years": 10}
+        expected = an.con.sql(ORACLE, params=bindings).pl()
+    assert grouped.to_dicts() == expected.to_dicts()
+    assert 0 < grouped["past_cap"].sum() < grouped["items"].sum()  # the edges straddle the cap

@@ -17,6 +17,7 @@ from audit_lib.investigation import deadline_status, investigate, mask
 from audit_lib.periods import Period
 from audit_lib.report import external_references
 from audit_lib.schema import TABLES
+
 from builders import make_snapshot
 
 AS_OF = "2026-10-08T00:00:00Z"
@@ -265,7 +266,11 @@ def test_deadline_follows_response_days_over_a_leap_day(tmp_path: Path) -> None:
     rows = {"disputes": [{"dispute_id": "D-leap", "received_at": "2024-02-29T12:00:00Z"}]}
     snapshot = make_snapshot(tmp_path, rows, taken_at="2024-03-10T12:00:00Z")
     dispute = investigate(snapshot, dispute_id="D-leap", params={"response_days": "10"})["dispute"]
-    assert (dispute["deadline"], dispute["status"], dispute["days_left"]) == ("2024-03-10T12:00:00Z", "open", 0)
+    assert (dispute["deadline"], dispute["status"], dispute["days_left"]) == (
+        "2024-03-10T12:00:00Z",
+        "open",
+        0,
+    )
 
 
 # --- masking ----------------------------------------------------------------------
@@ -294,7 +299,10 @@ def test_revealed_on_request(snapshot: Path) -> None:
     assert document["revealed"] is True
     assert document["dispute"]["topic"] == TOPIC
     assert document["customer"]["birth_date"] == "1980-05-01"
-    assert {e["key"]: e["note"] for e in document["timeline"] if e["note"]} == {"R1-late": REFUSAL, "D1": TOPIC}
+    assert {e["key"]: e["note"] for e in document["timeline"] if e["note"]} == {
+        "R1-late": REFUSAL,
+        "D1": TOPIC,
+    }
 
 
 # --- the command ------------------------------------------------------------------
@@ -361,8 +369,15 @@ def test_folder_masked(cli, snapshot: Path, tmp_path: Path) -> None:
     page = (out / "investigation.html").read_text(encoding="utf-8")
     assert external_references(page) == [] and "<script" not in page
     assert "load_document" not in page and "import " not in page  # no code cells
-    order = [page.index(marker) for marker in ('id="investigate--Response-deadline"', "data:image/svg+xml",
-                                                "<caption>Timeline</caption>", 'id="investigate--Verdicts"')]
+    order = [
+        page.index(marker)
+        for marker in (
+            'id="investigate--Response-deadline"',
+            "data:image/svg+xml",
+            "<caption>Timeline</caption>",
+            'id="investigate--Verdicts"',
+        )
+    ]
     assert order == sorted(order)
     assert SCRIPT not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page  # the party, escaped
     for secret in ("still", "1980-05-01", "unfounded"):
@@ -373,7 +388,9 @@ def test_folder_masked(cli, snapshot: Path, tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_folder_revealed_is_escaped(cli, snapshot: Path, tmp_path: Path) -> None:
     out = tmp_path / "inv"
-    result = investigate_cli(cli, "--snapshot", str(snapshot), "--dispute", "D1", "--reveal", "--out", str(out))
+    result = investigate_cli(
+        cli, "--snapshot", str(snapshot), "--dispute", "D1", "--reveal", "--out", str(out)
+    )
     assert result.exit_code == 0, result.output
     page = (out / "investigation.html").read_text(encoding="utf-8")
     assert "&lt;script&gt;alert(1)&lt;/script&gt; why &lt;b&gt;still&lt;/b&gt; kept?" in page

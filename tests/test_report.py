@@ -21,7 +21,9 @@ def _notebook(path: Path, heading: str, outputs: list) -> Path:
     """A notebook as papermill leaves it: parameters, markdown, code with outputs."""
     cells = [
         new_code_cell('snapshot = "SECRET_PARAMETER"', metadata={"tags": ["parameters"]}),
-        new_markdown_cell(f"# {heading}\n\nIntro.\n\n## Details\n\nSee [the web](https://example.org/policy)."),
+        new_markdown_cell(
+            f"# {heading}\n\nIntro.\n\n## Details\n\nSee [the web](https://example.org/policy)."
+        ),
         new_code_cell("frame = load_things()  # SECRET_CODE", outputs=outputs, execution_count=1),
     ]
     nbformat.write(new_notebook(cells=cells), path)
@@ -49,13 +51,19 @@ def report(tmp_path: Path) -> str:
             new_output("display_data", data={"application/javascript": "alert(2)"}),
             new_output(
                 "display_data",
-                data={"text/html": '<div id="vis"></div><script src="https://cdn.jsdelivr.net/npm/vega@5"></script>'},
+                data={
+                    "text/html": '<div id="vis"></div><script src="https://cdn.jsdelivr.net/npm/vega@5"></script>'
+                },
             ),
-            new_output("display_data", data={"text/html": '<link rel="stylesheet" href="//fonts.example/css">'}),
+            new_output(
+                "display_data", data={"text/html": '<link rel="stylesheet" href="//fonts.example/css">'}
+            ),
         ],
     )
     out = tmp_path / "report.html"
-    render_report([first, second], out, "Quarterly <audit>", generated_at=datetime(2026, 10, 2, 9, 30, tzinfo=UTC))
+    render_report(
+        [first, second], out, "Quarterly <audit>", generated_at=datetime(2026, 10, 2, 9, 30, tzinfo=UTC)
+    )
     return out.read_text(encoding="utf-8")
 
 

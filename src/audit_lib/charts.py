@@ -83,7 +83,7 @@ def age_by_category(ages: pl.DataFrame, retention_years: int) -> alt.LayerChart:
             ),
             x2="age_end:Q",
             y=alt.Y("sum(items):Q", stack="zero", title="stored items"),
-            color=alt.Color("category:N", title="category"),
+            color=alt.Color("category:N", title="category", scale=alt.Scale(scheme="tableau20")),
             order=alt.Order("category:N"),
         )
     )

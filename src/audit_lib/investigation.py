@@ -16,7 +16,13 @@ Shapes worth knowing:
   that would read as "no violations". `note` says why.
 - Personal values (birth date, complaint topic, refusal reason: free text)
   pass through `mask` in this data layer unless `reveal`, so the JSON and the
-  HTML hold the same thing; `"revealed"` records which it was.
+  HTML hold the same thing; `"revealed"` records which it was. Keys,
+  categories, kinds, dates, countries and party names are shown.
+- `timeline` lists every record of the customer in the snapshot, also those
+  after as_of (the chart marks as_of); verdicts judge `(-infinity, as_of)`.
+- Beyond the contract's fields: `parameters`, `generated_at`,
+  `suite_version`, `revealed`, `note`, `timeline`, and per control its
+  `clause`, `title`, `status` and `population` (for this customer).
 """
 
 from __future__ import annotations
@@ -38,6 +44,7 @@ if TYPE_CHECKING:
     import polars as pl
 
 FORMAT = "privacy-audit/investigation/1"
+NO_CUSTOMER = "Dispute {dispute_id} has no customer_id: no customer verdicts, no timeline"
 MASK = "\u2022\u2022\u2022\u2022"
 
 DISPUTE = """
@@ -142,7 +149,12 @@ def investigate(
     params: dict[str, object] | None = None,
     reveal: bool = False,
 ) -> dict[str, object]:
-    """The investigation.json document of one dispute, or of one customer."""
+    """The investigation.json document of one dispute, or of one customer.
+
+    Unknown ids raise NotFoundError and a bad snapshot SnapshotError; nothing
+    is written here. For a dispute without customer, `controls` maps every
+    control to None (not judged).
+    """
     from audit_lib.evaluate import evaluate_connection
     from audit_lib.folders import sha256_of
     from audit_lib.params import resolve
@@ -171,7 +183,7 @@ def investigate(
         "revealed": reveal,
         "dispute": dispute_document(dispute, when, reveal) if dispute else None,
         "customer": customer_document(customer, reveal) if customer else None,
-        "note": None if customer else f"dispute {dispute_id} has no customer: no customer verdicts",
+        "note": None if customer else NO_CUSTOMER.format(dispute_id=dispute_id),
         "controls": controls_document(findings),
         "timeline": [timeline_document(event, reveal) for event in events],
     }

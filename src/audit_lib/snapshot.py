@@ -60,7 +60,8 @@ def connect(path: Path | str | None = None, read_only: bool = False) -> duckdb.D
     """A DuckDB connection in UTC, the only time zone the suite reasons in."""
     con = duckdb.connect(str(path) if path else ":memory:", read_only=read_only)
     con.execute("SET TimeZone = 'UTC'")
-    con.execute("SET enable_progress_bar = false")
+    with contextlib.suppress(duckdb.Error):  # inside Jupyter without ipywidgets it cannot be set
+        con.execute("SET enable_progress_bar = false")
     return con
 
 
