@@ -32,7 +32,6 @@ from report import Targets, print_table, write_results
 
 PERIOD = "2026-Q3"
 PYTHON = sys.executable
-QUARTERLY_NOTEBOOKS = ("scorecard", "retention", "sharing", "flows", "requests", "exceptions")
 STEPS = ("ingest", "evaluate", "quarterly", "investigate")
 
 
@@ -197,7 +196,9 @@ def compare_counts(logs: Path) -> str:
 
 
 def notebooks_present() -> bool:
-    return all((ROOT / "notebooks" / f"{name}.ipynb").is_file() for name in QUARTERLY_NOTEBOOKS)
+    from audit_lib.notebooks import QUARTERLY
+
+    return all((ROOT / "notebooks" / f"{name}.ipynb").is_file() for name in QUARTERLY)
 
 
 def bench_quarterly(bench: Bench, snapshot: Path, with_notebooks: bool) -> StepResult:
@@ -247,6 +248,8 @@ def bench_size(size: Size, args: argparse.Namespace) -> dict[str, object]:
     runs = size.runs or args.runs
     load = os.getloadavg()[0]
     print(f"\n== {size.label} rows ({size.customers:,} customers, {runs} runs; load average {load:.1f})")
+    if load > (os.cpu_count() or 1) / 2:
+        print("  warning: the machine is busy; wall times will be inflated (see cpu s)")
     export = ensure_export(size, args.seed, args.timeout)
     bench = Bench(export.home, runs, args.timeout)
     shutil.rmtree(bench.work, ignore_errors=True)

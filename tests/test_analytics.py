@@ -15,6 +15,7 @@ from audit_lib.findings import write_findings
 from audit_lib.findings_view import load_audit, read_findings
 from audit_lib.flow_layout import layout
 from audit_lib.periods import Period
+
 from builders import make_snapshot
 
 ROWS = {
@@ -168,7 +169,11 @@ def test_response_time_percentiles(an: Analytics) -> None:
     assert (access["open_at_as_of"], access["overdue_at_as_of"]) == (2, 1)
     assert times["deletion"]["open_at_as_of"] == 1  # answered only after as_of
     complaint = times["complaint"]
-    assert (complaint["source"], complaint["median_days"], complaint["answered_late"]) == ("complaint", 45.0, 1)
+    assert (complaint["source"], complaint["median_days"], complaint["answered_late"]) == (
+        "complaint",
+        45.0,
+        1,
+    )
 
 
 def test_open_items_deadlines_and_days_left(an: Analytics) -> None:
@@ -187,7 +192,9 @@ def test_response_histogram_bins(an: Analytics) -> None:
 def test_exceptions_register_from_findings_and_from_evidence(snapshot: Path, tmp_path: Path) -> None:
     evaluated = load_audit(snapshot, "2026-Q3")
     register = tables.exceptions_register(evaluated)
-    claimed = register.filter(pl.col("exceptions") > 0).select("control", "reason", "exceptions", "first keys")
+    claimed = register.filter(pl.col("exceptions") > 0).select(
+        "control", "reason", "exceptions", "first keys"
+    )
     assert claimed.rows() == [("RET-01", "access_log", 1, "I7"), ("RET-02", "access_log", 1, "I7")]
     assert len(register) == 8  # every declared exemption, claimed or not
     write_findings(evaluate(snapshot, Period.quarter("2026-Q3")), tmp_path, "0" * 64)
@@ -249,3 +256,25 @@ def test_grouped_ages_equal_per_item_calendar_arithmetic(tmp_path: Path, as_of: 
         expected = an.con.sql(ORACLE, params=bindings).pl()
     assert grouped.to_dicts() == expected.to_dicts()
     assert 0 < grouped["past_cap"].sum() < grouped["items"].sum()  # the edges straddle the cap
+
+
+def test_a_period_without_data_gives_empty_figures_that_still_render(snapshot: Path) -> None:
+    import vl_convert as vlc
+
+    from audit_lib import charts
+
+    with Analytics.open(snapshot, "1990-Q1") as an:
+        ages, flows, times = an.retention_ages(), an.flows(), an.response_times()
+        assert ages.is_empty() and flows.is_empty() and times.is_empty()
+        assert tables.total_open(an.open_items()) == 0
+        figures = [
+            charts.age_by_category(tables.ages_by(ages, "category"), 10),
+            charts.age_by_system(tables.ages_by(ages, "system", "system_kind")),
+            charts.quarters(tables.quarter_counts(an.disclosures(), "purpose"), "purpose", "t"),
+            charts.flows(flows),
+            charts.response_times(times, 30),
+            charts.response_histogram(an.response_histogram(), 5, 30),
+        ]
+    assert tables.age_matrix(ages, "category").columns == ["category"]
+    for figure in figures:
+        assert vlc.vegalite_to_svg(figure.to_dict()).startswith("<svg")

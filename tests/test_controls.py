@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 import yaml
+
 from builders import make_snapshot
 
 CASES_DIR = Path(__file__).parent / "control_cases"

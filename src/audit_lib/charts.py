@@ -257,7 +257,7 @@ def flows(frame: pl.DataFrame) -> alt.LayerChart:
             .mark_text(fontSize=11, align=align, dx=dx, baseline="middle")
             .encode(x=alt.X(f"{side}:Q", scale=x_scale), y=alt.Y("ymid:Q", scale=y_scale), text="label:N")
         )
-    height = max(260, 28 * int(nodes.group_by("column").len()["len"].max()))
+    height = max(300, 30 * int(nodes.group_by("column").len()["len"].max()))
     return alt.layer(*layers).properties(
         width=WIDTH + 160, height=height, title="Sub-processor flows: category → party → country"
     )

@@ -7,9 +7,11 @@ Nothing relies on a frame library's own HTML rendering.
 
 from __future__ import annotations
 
+import contextlib
 import html
 import re
 import sys
+import threading
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
@@ -22,22 +24,36 @@ MAX_ROWS = 50
 MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]{}()#+!|~])")
 BADGE_COLORS = {"pass": ("#1a7f37", "#dafbe1"), "fail": ("#cf222e", "#ffebe9")}
 NUMERIC = (int, float)
+WARM_UP_SPEC = {"data": {"values": [{"x": 1}]}, "mark": "point", "encoding": {"x": {"field": "x"}}}
 
 
 def setup() -> None:
     """Render Altair charts as inline SVG (offline, no JavaScript) in this kernel."""
-    skip_iri_checker()
+    threading.Thread(target=_warm_up_svg, name="vl-convert warm-up", daemon=True).start()
     import altair as alt
 
     alt.renderers.enable("svg")
 
 
-def skip_iri_checker() -> None:
-    """Keep jsonschema (imported by Altair) from loading its optional IRI format checker.
+def _warm_up_svg() -> None:
+    """Start vl-convert's JavaScript engine (about a second) while the notebook queries.
 
-    Importing `rfc3987_syntax` compiles a grammar and takes seconds per kernel
-    (python-jsonschema/jsonschema#1392); Altair never validates IRIs. A None
-    entry in sys.modules makes that optional import fail fast, in this process only.
+    vl-convert releases the GIL and serializes its calls, so the first chart
+    simply finds the engine ready.
+    """
+    import vl_convert
+
+    with contextlib.suppress(Exception):
+        vl_convert.vegalite_to_svg(WARM_UP_SPEC)
+
+
+def skip_iri_checker() -> None:
+    """Keep jsonschema (imported by Altair, nbformat) from loading its optional IRI checker.
+
+    Importing `rfc3987_syntax` compiles a grammar and takes seconds per process
+    (python-jsonschema/jsonschema#1392); nothing here validates IRIs. A None
+    entry in sys.modules makes that optional import fail fast, in this process
+    only. `import audit_lib` already does this; the function stays for callers.
     """
     sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
 

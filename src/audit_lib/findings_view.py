@@ -28,7 +28,7 @@ SAMPLE_KEYS = 5
 
 EVIDENCE_EXCEPTIONS = """
 SELECT parse_filename(filename, true) AS control, reason, count(*) AS n,
-       list(key ORDER BY key)[1:$sample] AS first_keys
+       min(key, $sample) AS first_keys
 FROM read_csv($files, header = true, filename = true,
               columns = {'key': 'VARCHAR', 'outcome': 'VARCHAR', 'reason': 'VARCHAR'})
 WHERE outcome = 'exception'

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     import polars as pl
 
 NODE_WIDTH = 0.03
-GAP = 0.04  # between nodes, as a share of all disclosures
+GAP = 0.06  # between nodes, as a share of all disclosures
 SAMPLES = 16  # points along each band
 SAFEGUARDS = ("adequacy", "scc", "bcr")
 

@@ -144,6 +144,7 @@ class Analytics:
         return run(self.con, "response_times", self.bindings())
 
     def response_histogram(self, bin_days: int = BIN_DAYS) -> pl.DataFrame:
+        """Answered items per kind in bins of `bin_days` days of response time."""
         return run(self.con, "response_histogram", self.bindings(bin_days=bin_days))
 
     def open_items(self, limit: int = OPEN_ITEMS_SHOWN) -> pl.DataFrame:
