@@ -100,13 +100,13 @@ def notes_of(document: dict) -> list[str]:
     return notes
 
 
-def print_table(sizes: list[dict], targets: Targets) -> dict:
+def print_table(sizes: list[dict], targets: Targets, git: dict[str, object]) -> dict:
     """Add growth and verdicts, print the table, return the whole results document."""
     add_growth(sizes)
     for size in sizes:
         for step in size["steps"]:
             step["verdict"] = verdict(step, size["rows"], targets)
-    document = results_document(sizes, targets)
+    document = results_document(sizes, targets, git)
     from rich.console import Console
     from rich.table import Table
 
@@ -149,6 +149,8 @@ def machine_line(info: dict) -> str:
 
 
 def git_state() -> dict[str, object]:
+    """The commit measured (taken before the runs) and whether the tree had local changes."""
+
     def git(*args: str) -> str:
         done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=False)
         return done.stdout.strip()
@@ -156,14 +158,14 @@ def git_state() -> dict[str, object]:
     return {"commit": git("rev-parse", "--short", "HEAD"), "dirty": bool(git("status", "--porcelain"))}
 
 
-def results_document(sizes: list[dict], targets: Targets) -> dict:
+def results_document(sizes: list[dict], targets: Targets, git: dict[str, object]) -> dict:
     from audit_lib import __version__
 
     return {
         "format": FORMAT,
         "date": datetime.now(UTC).replace(microsecond=0).isoformat(),
         "suite_version": __version__,
-        "git": git_state(),
+        "git": git,
         "machine": machine(),
         "targets": asdict(targets),
         "sizes": sizes,

@@ -28,7 +28,7 @@ from pathlib import Path
 import duckdb
 from data import BENCH, CLI, ROOT, Export, Size, ensure_export, parse_sizes
 from measure import Run, measure, summary
-from report import Targets, print_table, write_results
+from report import Targets, git_state, print_table, write_results
 
 PERIOD = "2026-Q3"
 PYTHON = sys.executable
@@ -207,9 +207,7 @@ def bench_quarterly(bench: Bench, snapshot: Path, with_notebooks: bool) -> StepR
     def main(i: int) -> Run:
         out = bench.work / f"quarterly-{i + 1}"
         command = [CLI, "run", "quarterly", "--snapshot", snapshot, "--period", PERIOD, "--out", out]
-        run = bench.run("quarterly", i, command + extra)
-        shutil.rmtree(out, ignore_errors=True)
-        return run
+        return bench.run("quarterly", i, command + extra)
 
     runs, _ = bench.repeat(main)
     command = f"privacy-audit run quarterly --snapshot S --period {PERIOD} --out DIR"
@@ -220,9 +218,7 @@ def bench_investigate(bench: Bench, snapshot: Path, dispute: str) -> StepResult:
     def main(i: int) -> Run:
         out = bench.work / f"investigate-{i + 1}"
         command = [CLI, "investigate", "--snapshot", snapshot, "--dispute", dispute, "--out", out]
-        run = bench.run("investigate", i, command)
-        shutil.rmtree(out, ignore_errors=True)
-        return run
+        return bench.run("investigate", i, command)
 
     runs, _ = bench.repeat(main)
     return StepResult("investigate", f"privacy-audit investigate --snapshot S --dispute {dispute}", runs)
@@ -316,8 +312,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    git = git_state()
     sizes = [bench_size(size, args) for size in parse_sizes(args.sizes)]
-    document = print_table(sizes, Targets())
+    document = print_table(sizes, Targets(), git)
     if not args.no_save:
         for path in write_results(document, vars(args)):
             print(f"written: {path.relative_to(ROOT)}")
