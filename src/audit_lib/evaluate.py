@@ -8,7 +8,7 @@ from pathlib import Path
 
 import duckdb
 
-from audit_lib.controls import Control, load_controls
+from audit_lib.controls import Control, install_macros, load_controls
 from audit_lib.params import resolve
 from audit_lib.periods import Period
 from audit_lib.snapshot import SnapshotInfo, open_snapshot, read_info
@@ -81,6 +81,7 @@ def evaluate_connection(
     on_control: callable | None = None,
 ) -> Findings:
     resolved = resolve(params)
+    install_macros(con)
     bindings = {**period.bind(), **resolved}
     results = []
     for control in load_controls():

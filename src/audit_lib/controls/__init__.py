@@ -6,7 +6,8 @@ query returns one row per member of the control's population with columns
 first exemption the record meets, or NULL). Parameters are bound by name
 (`$as_of`, `$start`, `$end`, `$retention_years`, ...), never pasted in.
 
-Adding a control is adding a file `NN_<ID>.sql` to `sql/`.
+Adding a control is adding a file `NN_<ID>.sql` to `sql/`. The queries share
+the macros of `install_macros`, defined once from the schema.
 """
 
 from __future__ import annotations
@@ -16,9 +17,11 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
+import duckdb
 import yaml
 
 from audit_lib.errors import AuditError
+from audit_lib.schema import EEA, EU, PERMITTED_DISCLOSURE_PURPOSES
 
 SQL_DIR = Path(__file__).parent / "sql"
 HEADER = re.compile(r"^\s*/\*(?P<header>.*?)\*/(?P<query>.*)$", re.DOTALL)
@@ -85,3 +88,25 @@ def control_by_id(control_id: str) -> Control:
         if control.id == control_id:
             return control
     raise AuditError(f"unknown control {control_id!r}")
+
+
+def _sql_list(values: tuple[str, ...] | list[str]) -> str:
+    return ", ".join(f"'{v}'" for v in values)
+
+
+#: Vocabulary shared by the control queries (and the analytics), as DuckDB macros.
+MACROS = {
+    "in_eu(country)": f"country IN ({_sql_list(EU)})",
+    "in_eea(country)": f"country IN ({_sql_list(EEA)})",
+    "permitted_purpose(purpose)": f"purpose IN ({_sql_list(PERMITTED_DISCLOSURE_PURPOSES)})",
+    # A consent, hold or authorization [since, until) is active at t (controls.md, Terms).
+    "active_at(since, until, t)": "since <= t AND (until IS NULL OR until > t)",
+    # UTC wall-clock time: calendar arithmetic on it is exact (UTC has no DST) and fast.
+    "utc(ts)": "CAST(ts AS TIMESTAMP)",
+}
+
+
+def install_macros(con: duckdb.DuckDBPyConnection) -> None:
+    """Define the shared macros on a connection (temporary: snapshots stay read-only)."""
+    for signature, body in MACROS.items():
+        con.execute(f"CREATE OR REPLACE TEMP MACRO {signature} AS {body}")

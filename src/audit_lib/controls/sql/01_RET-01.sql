@@ -16,12 +16,12 @@ exemptions:
 WITH held AS (
     SELECT customer_id FROM legal_holds
     WHERE reason IN ('tos_breach', 'fraud')
-      AND placed_at <= $as_of AND (released_at IS NULL OR released_at > $as_of)
+      AND active_at(placed_at, released_at, $as_of)
 )
 SELECT
     p.item_id AS key,
     p.customer_id,
-    p.received_at + to_years($retention_years) < $as_of AS breaks,
+    utc(p.received_at) + to_years($retention_years) < utc($as_of) AS breaks,
     CASE
         WHEN p.system_kind = 'access_log' THEN 'access_log'
         WHEN p.customer_id IN (SELECT customer_id FROM held) THEN 'indefinite_hold'

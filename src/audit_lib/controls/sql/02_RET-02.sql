@@ -18,11 +18,11 @@ exemptions:
 WITH expired AS (
     SELECT customer_id FROM customers
     WHERE account_status IN ('deactivated', 'cancelled')
-      AND deactivated_at + to_days($grace_days) < $as_of
+      AND utc(deactivated_at) + to_days($grace_days) < utc($as_of)
 ),
 held AS (
     SELECT customer_id FROM legal_holds
-    WHERE placed_at <= $as_of AND (released_at IS NULL OR released_at > $as_of)
+    WHERE active_at(placed_at, released_at, $as_of)
 )
 SELECT
     p.item_id AS key,

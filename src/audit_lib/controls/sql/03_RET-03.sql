@@ -23,7 +23,7 @@ WITH erased AS (
 held AS (
     SELECT customer_id FROM legal_holds
     WHERE reason IN ('tos_breach', 'fraud')
-      AND placed_at <= $as_of AND (released_at IS NULL OR released_at > $as_of)
+      AND active_at(placed_at, released_at, $as_of)
 )
 SELECT
     p.item_id AS key,

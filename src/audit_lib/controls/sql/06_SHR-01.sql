@@ -14,9 +14,8 @@ SELECT
     d.disclosure_id AS key,
     d.customer_id,
     p.kind <> 'sub_processor' OR NOT (
-        p.authorized_from IS NOT NULL
-        AND CAST(p.authorized_from AS TIMESTAMPTZ) <= d.disclosed_at
-        AND (p.authorized_until IS NULL OR CAST(p.authorized_until AS TIMESTAMPTZ) > d.disclosed_at)
+        p.authorized_from IS NOT NULL  -- never listed
+        AND active_at(CAST(p.authorized_from AS TIMESTAMP), CAST(p.authorized_until AS TIMESTAMP), utc(d.disclosed_at))
     ) AS breaks,
     NULL AS exemption
 FROM disclosures AS d

@@ -12,8 +12,7 @@ explanation: >
 SELECT
     disclosure_id AS key,
     customer_id,
-    purpose NOT IN ('render_services', 'legal_requirement', 'tos_breach', 'aggregate',
-                    'business_transition') AS breaks,
+    NOT permitted_purpose(purpose) AS breaks,
     NULL AS exemption
 FROM disclosures
 WHERE disclosed_at >= $start AND disclosed_at < $end

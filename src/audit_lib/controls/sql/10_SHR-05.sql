@@ -14,8 +14,8 @@ SELECT
     disclosure_id AS key,
     customer_id,
     CASE
-        WHEN customer_notified_at IS NULL THEN disclosed_at + to_days($notice_days) < $as_of
-        ELSE customer_notified_at > disclosed_at + to_days($notice_days)
+        WHEN customer_notified_at IS NULL THEN utc(disclosed_at) + to_days($notice_days) < utc($as_of)
+        ELSE utc(customer_notified_at) > utc(disclosed_at) + to_days($notice_days)
     END AS breaks,
     NULL AS exemption
 FROM disclosures

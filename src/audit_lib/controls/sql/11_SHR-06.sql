@@ -21,6 +21,5 @@ WHERE d.disclosed_at >= $start AND d.disclosed_at < $end
       SELECT 1 FROM consents AS c
       WHERE c.customer_id = d.customer_id
         AND c.kind = 'limit_sharing'
-        AND c.given_at <= d.disclosed_at
-        AND (c.withdrawn_at IS NULL OR c.withdrawn_at > d.disclosed_at)
+        AND active_at(c.given_at, c.withdrawn_at, d.disclosed_at)
   )

@@ -19,9 +19,5 @@ FROM disclosures AS d
 JOIN parties AS p USING (party_id)
 JOIN customers AS c USING (customer_id)
 WHERE d.disclosed_at >= $start AND d.disclosed_at < $end
-  AND c.country IN ('AT', 'BE', 'BG', 'HR', 'CY', 'CZ', 'DK', 'EE', 'FI', 'FR', 'DE', 'GR',
-                    'IE', 'IT', 'LV', 'LT', 'LU', 'MT', 'NL', 'PL', 'PT', 'RO', 'SK', 'SI',
-                    'ES', 'SE')
-  AND p.country NOT IN ('AT', 'BE', 'BG', 'HR', 'CY', 'CZ', 'DK', 'EE', 'FI', 'FR', 'DE', 'GR',
-                        'IE', 'IT', 'LV', 'LT', 'LU', 'MT', 'NL', 'PL', 'PT', 'RO', 'SK', 'SI',
-                        'ES', 'SE', 'IS', 'LI', 'NO')
+  AND in_eu(c.country)
+  AND NOT in_eea(p.country)

@@ -16,14 +16,11 @@ SELECT
         SELECT 1 FROM consents AS k
         WHERE k.customer_id = m.customer_id
           AND k.kind = 'marketing_opt_in'
-          AND k.given_at <= m.sent_at
-          AND (k.withdrawn_at IS NULL OR k.withdrawn_at > m.sent_at)
+          AND active_at(k.given_at, k.withdrawn_at, m.sent_at)
     ) AS breaks,
     NULL AS exemption
 FROM communications AS m
 JOIN customers AS c USING (customer_id)
 WHERE m.sent_at >= $start AND m.sent_at < $end
   AND m.kind IN ('newsletter', 'promotion')
-  AND c.country IN ('AT', 'BE', 'BG', 'HR', 'CY', 'CZ', 'DK', 'EE', 'FI', 'FR', 'DE', 'GR',
-                    'IE', 'IT', 'LV', 'LT', 'LU', 'MT', 'NL', 'PL', 'PT', 'RO', 'SK', 'SI',
-                    'ES', 'SE')
+  AND in_eu(c.country)

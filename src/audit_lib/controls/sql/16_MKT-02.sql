@@ -16,8 +16,7 @@ SELECT
         SELECT 1 FROM consents AS k
         WHERE k.customer_id = m.customer_id
           AND k.kind = 'marketing_opt_out'
-          AND k.given_at <= m.sent_at
-          AND (k.withdrawn_at IS NULL OR k.withdrawn_at > m.sent_at)
+          AND active_at(k.given_at, k.withdrawn_at, m.sent_at)
     ) AS breaks,
     NULL AS exemption
 FROM communications AS m

@@ -13,7 +13,7 @@ explanation: >
 SELECT
     c.customer_id AS key,
     c.customer_id,
-    min(p.received_at) < CAST(c.birth_date + to_years($min_age) AS TIMESTAMPTZ) AS breaks,
+    utc(min(p.received_at)) < c.birth_date + to_years($min_age) AS breaks,
     NULL AS exemption
 FROM customers AS c
 JOIN personal_data AS p USING (customer_id)
