@@ -5,7 +5,8 @@
 
 `ingest` loads every export file with DuckDB's auto-detecting reader into a
 fresh database file. `evaluate` runs each control's own SQL (from the plan
-written by run.py: query text and bound parameters) as a bare count plus a
+written by run.py: query text, the shared macros it uses, bound parameters;
+the macros are text an analyst would paste in) as a bare count plus a
 fetch of the keys that break the rule. Only duckdb and the standard library
 are imported here. The last line printed is JSON with the inner time.
 """
@@ -56,6 +57,8 @@ def evaluate(snapshot: Path, plan_file: Path) -> dict[str, object]:
     plan = json.loads(plan_file.read_text(encoding="utf-8"))
     con = duckdb.connect(str(snapshot), read_only=True)
     con.execute("SET TimeZone = 'UTC'")
+    for signature, body in plan.get("macros", {}).items():
+        con.execute(f"CREATE OR REPLACE TEMP MACRO {signature} AS {body}")
     controls = {}
     for control in plan["controls"]:
         params = {name: decode(v) for name, v in control["params"].items()}

@@ -137,18 +137,19 @@ def bench_ingest(bench: Bench, export: Export) -> StepResult:
     )
 
 
-def write_plan(snapshot_period: str, plan: Path) -> None:
-    """The controls' own SQL and parameters, bound as evaluate() binds them."""
-    from audit_lib.controls import load_controls
+def write_plan(period: str, plan: Path) -> None:
+    """The controls' own SQL, their shared macros and parameters, bound as evaluate() binds them."""
+    from audit_lib import controls as registry
     from audit_lib.params import resolve
     from audit_lib.periods import Period
 
-    bindings = {**Period.quarter(snapshot_period).bind(), **resolve()}
+    bindings = {**Period.quarter(period).bind(), **resolve()}
     controls = [
         {"id": c.id, "query": c.query, "params": {n: encode(bindings[n]) for n in c.parameters}}
-        for c in load_controls()
+        for c in registry.load_controls()
     ]
-    plan.write_text(json.dumps({"period": snapshot_period, "controls": controls}, indent=2))
+    macros = getattr(registry, "MACROS", {})
+    plan.write_text(json.dumps({"period": period, "macros": macros, "controls": controls}, indent=2))
 
 
 def encode(value: object) -> object:

@@ -63,11 +63,13 @@ class Analytics:
     @classmethod
     def open(cls, snapshot: str | Path, period: str | Period, params: str | dict = "{}") -> Analytics:
         """Open `snapshot` read-only for `period` (a label) and `params` (JSON or dict)."""
+        from audit_lib.controls import install_macros
         from audit_lib.findings_view import parse_params
         from audit_lib.snapshot import open_snapshot, read_info
 
         chosen = Period.parse(period) if isinstance(period, str) else period
         con = open_snapshot(snapshot)
+        install_macros(con)
         return cls(con, chosen, parse_params(params), read_info(con))
 
     @classmethod
@@ -134,9 +136,7 @@ class Analytics:
     # (c) sub-processor flows --------------------------------------------------
     def flows(self) -> pl.DataFrame:
         """Category -> party -> country volumes with authorization and safeguard."""
-        from audit_lib.schema import EEA
-
-        return run(self.con, "flows", self.bindings(eea=list(EEA)))
+        return run(self.con, "flows", self.bindings())
 
     # (d) requests and complaints ---------------------------------------------
     def response_times(self) -> pl.DataFrame:

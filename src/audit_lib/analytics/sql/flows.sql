@@ -9,8 +9,7 @@ WITH flows AS (
         p.transfer_safeguard, p.authorized_from, p.authorized_until,
         p.kind = 'sub_processor'
             AND p.authorized_from IS NOT NULL
-            AND CAST(p.authorized_from AS TIMESTAMPTZ) <= d.disclosed_at
-            AND (p.authorized_until IS NULL OR CAST(p.authorized_until AS TIMESTAMPTZ) > d.disclosed_at)
+            AND active_at(CAST(p.authorized_from AS TIMESTAMP), CAST(p.authorized_until AS TIMESTAMP), utc(d.disclosed_at))
             AS authorized,
         p.dpa_signed_at IS NOT NULL AND p.dpa_signed_at <= CAST(d.disclosed_at AS DATE) AS bound
     FROM disclosures AS d
@@ -24,7 +23,7 @@ SELECT
     party,
     kind::VARCHAR AS party_kind,
     country,
-    list_contains($eea, country) AS in_eea,
+    in_eea(country) AS in_eea,
     coalesce(transfer_safeguard::VARCHAR, 'missing') AS safeguard,
     authorized_from,
     authorized_until,
