@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import html
 import re
-import sys
 import threading
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
@@ -45,17 +44,6 @@ def _warm_up_svg() -> None:
 
     with contextlib.suppress(Exception):
         vl_convert.vegalite_to_svg(WARM_UP_SPEC)
-
-
-def skip_iri_checker() -> None:
-    """Keep jsonschema (imported by Altair, nbformat) from loading its optional IRI checker.
-
-    Importing `rfc3987_syntax` compiles a grammar and takes seconds per process
-    (python-jsonschema/jsonschema#1392); nothing here validates IRIs. A None
-    entry in sys.modules makes that optional import fail fast, in this process
-    only. `import audit_lib` already does this; the function stays for callers.
-    """
-    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
 
 
 def text(value: object) -> str:

@@ -315,9 +315,6 @@ def default_folder(subject: str) -> Path:
 
 def render_investigation(snapshot: Path, document: dict, written: Path, tmp: Path) -> None:
     """Execute investigate.ipynb over the written document and render investigation.html."""
-    from audit_lib.display import skip_iri_checker
-
-    skip_iri_checker()  # before papermill imports jsonschema: seconds saved per run
     from audit_lib.notebooks import INVESTIGATION, execute
     from audit_lib.report import render_report
 

@@ -28,6 +28,7 @@ def execute(names: tuple[str, ...], out_dir: Path, parameters: dict[str, object]
 
     Kernel start-up and imports dominate a small notebook, so notebooks run side by side.
     """
+    out_dir = out_dir.resolve()  # papermill runs in NOTEBOOK_DIR
     out_dir.mkdir(parents=True, exist_ok=True)
     targets = [out_dir / f"{name}.ipynb" for name in names]
     workers = max(1, min(len(names), os.cpu_count() or 1))

@@ -94,9 +94,6 @@ def notebook_section(path: Path) -> Section:
 
 def notebook_body(path: Path) -> str:
     """The notebook as an HTML fragment: markdown and outputs only."""
-    from audit_lib.display import skip_iri_checker
-
-    skip_iri_checker()
     import nbformat
     from nbconvert import HTMLExporter
     from nbconvert.preprocessors import TagRemovePreprocessor
