@@ -30,6 +30,7 @@ def free_name(parent: Path, name: str) -> Path:
 @contextlib.contextmanager
 def assembled(folder: Path) -> Iterator[Path]:
     """Yield a temporary folder beside `folder`; move it into place on success."""
+    folder = folder.resolve()  # notebooks and renderers run in other working directories
     refuse_non_empty(folder)
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = folder.with_name(f".{folder.name}.partial-{os.getpid()}")
