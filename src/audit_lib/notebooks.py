@@ -26,9 +26,11 @@ def notebook_path(name: str) -> Path:
 def execute(names: tuple[str, ...], out_dir: Path, parameters: dict[str, object]) -> list[Path]:
     """Run the notebooks with `parameters` into `out_dir`, a kernel per core at a time.
 
-    Kernel start-up and imports dominate a small notebook, so notebooks run side by side.
+    Kernel start-up and imports dominate a small notebook, so notebooks run side by side
+    (in threads: papermill's `cwd` would chdir the whole process, so it is not used; every
+    path a notebook gets is absolute).
     """
-    out_dir = out_dir.resolve()  # papermill runs in NOTEBOOK_DIR
+    out_dir = out_dir.resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
     targets = [out_dir / f"{name}.ipynb" for name in names]
     workers = max(1, min(len(names), os.cpu_count() or 1))
@@ -51,7 +53,6 @@ def _execute_one(name: str, target: Path, parameters: dict[str, object]) -> str:
             str(notebook_path(name)),
             str(target),
             parameters=parameters,
-            cwd=str(NOTEBOOK_DIR),
             progress_bar=False,
             log_output=False,
             kernel_name="python3",
