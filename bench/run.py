@@ -57,6 +57,7 @@ class StepResult:
                 floor["inner_min"] = round(min(self.floor_inner), 3)
             data["floor"] = {"command": self.floor_command, **floor}
             data["ratio"] = ratio(data.get("min"), floor.get("min"))
+            data["cpu_ratio"] = ratio(data.get("cpu_min"), floor.get("cpu_min"))
         return data
 
 

@@ -194,7 +194,8 @@ def test_document_shape(snapshot: Path) -> None:
 def test_dispute_without_customer(snapshot: Path) -> None:
     document = investigate(snapshot, dispute_id="D0")
     assert document["customer"] is None
-    assert document["controls"] == dict.fromkeys(CONTROL_IDS)  # every control, none judged
+    assert list(document["controls"]) == list(CONTROL_IDS)  # every control, none judged
+    assert {v["status"] for v in document["controls"].values()} == {"not judged"}
     assert document["timeline"] == [] and "no customer" in document["note"]
     assert (document["dispute"]["status"], document["dispute"]["days_left"]) == ("overdue", -38)
 
@@ -406,7 +407,9 @@ def test_folder_of_dispute_without_customer(cli, snapshot: Path, tmp_path: Path,
     (folder,) = (tmp_path / "reports").iterdir()
     assert folder.name == f"investigation_D0_{datetime.now(UTC).date().isoformat()}"
     written = json.loads((folder / "investigation.json").read_text())
-    assert written["customer"] is None and written["controls"] == dict.fromkeys(CONTROL_IDS)
+    assert written["customer"] is None and list(written["controls"]) == list(CONTROL_IDS)
+    for verdict in written["controls"].values():
+        assert (verdict["status"], verdict["violations"], verdict["exceptions"]) == ("not judged", [], [])
     page = (folder / "investigation.html").read_text(encoding="utf-8")
     assert "overdue" in page and "not judged" in page
 
@@ -437,7 +440,7 @@ def test_every_dispute_of_a_generated_export(generated: tuple[Path, dict]) -> No
     for dispute_id, customer_id in disputes:
         document = investigate(snapshot, dispute_id=dispute_id)
         if customer_id is None:
-            assert document["controls"] == dict.fromkeys(CONTROL_IDS)
+            assert {v["status"] for v in document["controls"].values()} == {"not judged"}
             continue
         for result in whole:
             mine = owner[result.control.key]

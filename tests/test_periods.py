@@ -46,10 +46,14 @@ def test_explicit_period_round_trips() -> None:
         Period.between("2026-08-01T00:00:00Z", "2026-07-15T00:00:00Z")
 
 
-@pytest.mark.parametrize("bad", ["2026-Q5", "2026Q3", "Q3-2026", ""])
+@pytest.mark.parametrize("bad", ["2026-Q5", "2026Q3", "Q3-2026", "", "9999-Q4", "0000-Q1"])
 def test_bad_quarters_refused(bad: str) -> None:
     with pytest.raises(UsageError):
         Period.quarter(bad)
+
+
+def test_timestamps_are_kept_to_the_second() -> None:
+    assert parse_timestamp("2026-07-01T09:30:00.900Z") == datetime(2026, 7, 1, 9, 30, tzinfo=UTC)
 
 
 def test_timestamps_without_offset_are_utc() -> None:
@@ -62,7 +66,7 @@ def test_timestamps_without_offset_are_utc() -> None:
 def test_parameters() -> None:
     assert resolve() == DEFAULTS
     assert resolve(parse_assignments(["grace_days=180"]))["grace_days"] == 180
-    for bad in ({"grace": "1"}, {"grace_days": "soon"}, {"min_age": "-1"}):
+    for bad in ({"grace": "1"}, {"grace_days": "soon"}, {"min_age": "-1"}, {"grace_days": "99999999999"}):
         with pytest.raises(UsageError):
             resolve(bad)
     with pytest.raises(UsageError):

@@ -11,6 +11,7 @@ import duckdb
 import pytest
 
 from audit_lib.cli import app
+from audit_lib.errors import InvalidExportError
 from audit_lib.snapshot import build_snapshot, open_snapshot, snapshot_info
 
 
@@ -99,6 +100,13 @@ REFUSALS = [
     ("ragged row", write("legal_holds.csv", "hold_id,customer_id,reason,placed_at,released_at\nH1,C1\n"),
      "legal_holds.csv", None, "unreadable"),
     ("table twice", write("consents.parquet", "not parquet"), "consents", None, "twice"),
+    ("infinite timestamp", set_cell("disputes", "resolved_at", "infinity"), "disputes.csv", "resolved_at",
+     "timestamp"),
+    ("epoch is no timestamp", set_cell("personal_data", "received_at", "epoch"), "personal_data.csv",
+     "received_at", "timestamp"),
+    ("clashing column names", lambda folder: edit_csv(folder, "customers", lambda rows: [
+        r.append(v) for r, v in zip(rows, ["Country", "x", "y"], strict=True)]), "customers.csv", None,
+     "given twice"),
 ]  # fmt: skip
 
 
@@ -172,6 +180,36 @@ def test_accepted_oddities(valid_export: Path, tmp_path: Path) -> None:
     assert con.execute("SELECT count(*) FROM legal_holds").fetchone() == (0,)
     topic = con.execute("SELECT topic FROM disputes").fetchone()[0]
     assert topic == 'a, "quoted" topic'
+
+
+def test_timestamps_kept_to_the_second_and_bom_allowed(valid_export: Path, tmp_path: Path) -> None:
+    set_cell("dsr_requests", "received_at", "2026-08-01T10:00:00.700Z")(valid_export)
+    set_cell("dsr_requests", "completed_at", "2026-08-31T10:00:00.900+00:00")(valid_export)
+    set_cell("dsr_requests", "outcome", "fulfilled")(valid_export)
+    path = valid_export / "customers.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    out = tmp_path / "snap.duckdb"
+    build_snapshot(valid_export, out)
+    row = open_snapshot(out).execute("SELECT received_at, completed_at FROM dsr_requests").fetchone()
+    assert [v.isoformat() for v in row] == ["2026-08-01T10:00:00+00:00", "2026-08-31T10:00:00+00:00"]
+
+
+def test_parquet_date_columns_take_midnights_only(valid_export: Path, tmp_path: Path) -> None:
+    con = duckdb.connect()
+    con.execute("SET TimeZone='UTC'")
+    parquet = tmp_path / "parquet"
+    parquet.mkdir()
+    for csv_file in valid_export.glob("*.csv"):
+        con.execute(f"COPY (SELECT * FROM read_csv('{csv_file}')) TO '{parquet / csv_file.stem}.parquet'")
+    birth = "TIMESTAMP '1980-05-01 13:00:00'"
+    con.execute(
+        f"COPY (SELECT * REPLACE ({birth} AS birth_date) FROM read_parquet('{parquet}/customers.parquet')) "
+        f"TO '{parquet}/c.parquet'"
+    )
+    (parquet / "c.parquet").replace(parquet / "customers.parquet")
+    with pytest.raises(InvalidExportError, match="birth_date"):
+        build_snapshot(parquet, tmp_path / "snap.duckdb")
+    assert not (tmp_path / "snap.duckdb").exists()
 
 
 def test_typed_columns(valid_export: Path, tmp_path: Path) -> None:

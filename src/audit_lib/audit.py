@@ -62,7 +62,7 @@ def render_quarterly(snapshot: Path, findings: Findings, tmp: Path, reports: Pat
     from audit_lib.notebooks import QUARTERLY, execute
     from audit_lib.report import render_report
 
-    previous = previous_findings(findings.period, findings.snapshot.id, reports)
+    previous = previous_findings(findings.period, reports)
     parameters = {
         "snapshot": str(snapshot),
         "period": findings.period.label,
@@ -74,10 +74,11 @@ def render_quarterly(snapshot: Path, findings: Findings, tmp: Path, reports: Pat
     render_report(executed, tmp / "report.html")
 
 
-def previous_findings(period: Period, snapshot_id: str, reports: Path) -> Path | None:
-    """findings.json of the latest report folder of the previous quarter, if any."""
+def previous_findings(period: Period, reports: Path) -> Path | None:
+    """findings.json of the newest report folder of the previous quarter, if any."""
     previous = period.previous()
-    if previous is None or not reports.is_dir():
+    if previous is None:
         return None
-    candidates = sorted(reports.glob(f"{previous.label}_*/findings.json"))
-    return candidates[-1].resolve() if candidates else None
+    places = {reports.resolve(), REPORTS_DIR.resolve()}
+    candidates = [f for place in places for f in place.glob(f"{previous.label}_*/findings.json")]
+    return max(candidates, key=lambda f: f.stat().st_mtime) if candidates else None

@@ -11,9 +11,9 @@ Shapes worth knowing:
 - `--customer` without a dispute: `"dispute": null`.
 - A dispute whose `customer_id` is NULL (the complainant is not a
   customer): the dispute and its deadline, `"customer": null`, an empty
-  timeline, and `controls` listing every control with the value `null`
-  ("not judged": there is no customer to judge), never an empty verdict
-  that would read as "no violations". `note` says why.
+  timeline, and `controls` listing every control with `"status": "not
+  judged"` and empty key lists (there is no customer to judge), so a reader
+  of the lists needs no special case. `note` says why.
 - Personal values (birth date, complaint topic, refusal reason: free text)
   pass through `mask` in this data layer unless `reveal`, so the JSON and the
   HTML hold the same thing; `"revealed"` records which it was. Keys,
@@ -104,6 +104,7 @@ ORDER BY "at", "type", "key"
 """
 
 EVENT_TYPES = ("item", "disclosure", "consent", "message", "request", "hold", "tracking", "complaint")
+NOT_JUDGED = "not judged"
 TIMELINE_FIELDS = ("at", "until", "type", "key", "kind", "party", "country", "detail", "note")
 
 
@@ -248,11 +249,15 @@ def customer_document(row: dict, reveal: bool) -> dict[str, object]:
 
 
 def controls_document(findings: object | None) -> dict[str, object]:
-    """Every control in spec order: the customer's verdicts, or None when not judged."""
+    """Every control in spec order: the customer's verdicts, or "not judged" without a customer."""
     from audit_lib.controls import load_controls
 
     if findings is None:
-        return {control.id: None for control in load_controls()}
+        return {
+            c.id: {"clause": c.clause, "title": c.title, "status": NOT_JUDGED, "population": 0,
+                   "violations": [], "exceptions": []}
+            for c in load_controls()
+        }  # fmt: skip
     return {
         r.control.id: {
             "clause": r.control.clause,
@@ -433,8 +438,8 @@ def verdict_frame(document: dict) -> pl.DataFrame:
 
     rows = []
     for control in load_controls():
-        verdict = document["controls"].get(control.id)
-        judged = verdict is not None
+        verdict = document["controls"][control.id]
+        judged = verdict["status"] != NOT_JUDGED
         rows.append({
             "control": control.id,
             "clause": control.clause,

@@ -12,6 +12,9 @@ DEFAULTS: dict[str, int] = {
     "min_age": 13,
 }
 
+#: Years and days beyond this are typing errors, and would overflow calendar arithmetic.
+MAXIMUM = 10_000
+
 
 def resolve(overrides: dict[str, object] | None = None) -> dict[str, int]:
     """Defaults with `overrides` applied; unknown names and bad values are refused."""
@@ -23,8 +26,8 @@ def resolve(overrides: dict[str, object] | None = None) -> dict[str, int]:
             number = int(str(value).strip())
         except ValueError:
             raise UsageError(f"parameter {name} must be a whole number, not {value!r}") from None
-        if number < 0:
-            raise UsageError(f"parameter {name} must not be negative, not {number}")
+        if not 0 <= number <= MAXIMUM:
+            raise UsageError(f"parameter {name} must be between 0 and {MAXIMUM}, not {number}")
         params[name] = number
     return params
 

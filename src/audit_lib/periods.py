@@ -12,14 +12,13 @@ QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
 
 
 def parse_timestamp(text: str) -> datetime:
-    """ISO 8601 to an aware UTC datetime; a value without offset is UTC."""
+    """ISO 8601 to an aware UTC datetime, to the whole second; no offset means UTC."""
     try:
         value = datetime.fromisoformat(text.strip())
-    except ValueError:
+        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    except (ValueError, OverflowError):
         raise UsageError(f"not an ISO 8601 timestamp: {text!r}") from None
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
+    return value.replace(microsecond=0)
 
 
 def iso(value: datetime | None) -> str | None:
@@ -48,6 +47,8 @@ class Period:
         if not match:
             raise UsageError(f"not a quarter like 2026-Q3: {label!r}")
         year, q = int(match[1]), int(match[2])
+        if not 1 <= year <= 9998:
+            raise UsageError(f"quarter out of range: {label!r}")
         start = datetime(year, 3 * q - 2, 1, tzinfo=UTC)
         end = datetime(year + q // 4, 3 * q + 1 if q < 4 else 1, 1, tzinfo=UTC)
         return cls(label.strip(), start, end)

@@ -32,6 +32,7 @@ from audit_lib.validate import (
     duplicate_keys,
     find_sources,
     ident,
+    install_build_macros,
     mask_faults,
     row_rules,
     run_checks,
@@ -124,6 +125,7 @@ def _parse_taken_at(value: str | datetime | None) -> datetime | None:
 def _load(con: duckdb.DuckDBPyConnection, sources: list[SourceFile]) -> None:
     """Load every file typed, then refuse the export if any rule is broken."""
     _create_types(con)
+    install_build_macros(con)
     faults = []
     with Progress("loading tables", total=len(sources) + 1) as progress:
         for source in sources:

@@ -22,8 +22,16 @@ from audit_lib.errors import InvalidExportError, ValidationFault
 from audit_lib.schema import TABLES, Column, Table
 
 DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
+TIMESTAMP_PATTERN = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?([Zz]|[+-]\d{2}(:?\d{2})?)?$"
 COUNTRY_PATTERN = r"^[A-Z]{2}$"
 FAULT_MASK = "__faults"
+
+#: Build-time helpers: controls.md compares timestamps to the second, so values are
+#: kept to the whole second (floored); infinities are not timestamps of an inventory.
+BUILD_MACROS = {
+    "whole_second(ts)": "CASE WHEN isfinite(ts) THEN make_timestamptz("
+    "epoch_us(ts) - ((epoch_us(ts) % 1000000) + 1000000) % 1000000) END",
+}
 
 
 @dataclass(frozen=True)
@@ -89,11 +97,21 @@ def find_sources(export_dir: Path) -> list[SourceFile]:
 
 
 def csv_header(path: Path) -> list[str]:
-    with path.open(newline="", encoding="utf-8") as handle:
+    """The header row (a UTF-8 byte order mark is allowed); refuse clashing names."""
+    with path.open(newline="", encoding="utf-8-sig") as handle:
         header = next(csv.reader(handle), None)
     if not header or not any(name.strip() for name in header):
         raise ValueError("empty file: no header row")
+    folded = [name.lower() for name in header]
+    clashes = sorted({name for name in header if folded.count(name.lower()) > 1})
+    if clashes:
+        raise ValueError(f"column names given twice (case-insensitively): {', '.join(clashes)}")
     return header
+
+
+def install_build_macros(con: duckdb.DuckDBPyConnection) -> None:
+    for signature, body in BUILD_MACROS.items():
+        con.execute(f"CREATE OR REPLACE TEMP MACRO {signature} AS {body}")
 
 
 def ident(name: str) -> str:
@@ -110,11 +128,19 @@ def convert(column: Column, source_type: str) -> str:
     if column.enum:
         return f"TRY_CAST({value} AS {column.kind})"
     if column.kind == "timestamp":
-        return f"TRY_CAST({value} AS TIMESTAMPTZ)"
-    if column.kind == "date":
         if not text:
-            return f"TRY_CAST({value} AS DATE)"
-        return f"CASE WHEN regexp_full_match({value}, '{DATE_PATTERN}') THEN TRY_CAST({value} AS DATE) END"
+            return f"whole_second(TRY_CAST({value} AS TIMESTAMPTZ))"
+        return (
+            f"CASE WHEN regexp_full_match({value}, '{TIMESTAMP_PATTERN}') "
+            f"THEN whole_second(TRY_CAST({value} AS TIMESTAMPTZ)) END"
+        )
+    if column.kind == "date":
+        if text:
+            date = f"TRY_CAST({value} AS DATE)"
+            return f"CASE WHEN regexp_full_match({value}, '{DATE_PATTERN}') THEN {date} END"
+        if source_type.startswith("TIMESTAMP"):  # only a midnight is a date
+            return f"CASE WHEN CAST({value} AS TIME) = TIME '00:00:00' THEN CAST({value} AS DATE) END"
+        return f"TRY_CAST({value} AS DATE)"
     if column.kind == "boolean":
         if source_type == "BOOLEAN":
             return value
@@ -131,7 +157,7 @@ def type_rule(column: Column) -> str:
         return f"unknown {column.kind} value (allowed: {', '.join(column.enum)})"
     return {
         "timestamp": "not an ISO 8601 timestamp",
-        "date": "not a YYYY-MM-DD date",
+        "date": "not a YYYY-MM-DD date (a Parquet timestamp must be at midnight)",
         "boolean": "not a boolean (true/false/1/0)",
         "country": "not an ISO 3166-1 alpha-2 upper-case country code",
         "string": "empty string",
