@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,21 +14,19 @@ from audit_lib.params import resolve
 from audit_lib.periods import Period
 from audit_lib.snapshot import SnapshotInfo, open_snapshot, read_info
 
-# Each control's population, judged once, then counted and listed.
+# Each control's population judged and counted in one aggregate: a breaking record
+# with an exemption is an exception, without one a violation.
 JUDGE = """
-WITH judged AS MATERIALIZED (
-    SELECT key, CASE WHEN NOT coalesce(breaks, false) THEN 'pass'
-                     WHEN exemption IS NULL THEN 'violation'
-                     ELSE 'exception' END AS outcome,
-           CASE WHEN coalesce(breaks, false) THEN exemption END AS reason
+SELECT
+    count(*) AS population,
+    coalesce(list(key ORDER BY key) FILTER (WHERE breaks AND exemption IS NULL), []) AS violations,
+    coalesce(list([key, exemption] ORDER BY key) FILTER (WHERE breaks AND exemption IS NOT NULL), [])
+        AS exceptions
+FROM (
+    SELECT key, coalesce(breaks, false) AS breaks, exemption
     FROM ({query}) AS population
     {restriction}
 )
-SELECT
-    count(*) AS population,
-    coalesce(list(key ORDER BY key) FILTER (WHERE outcome = 'violation'), []) AS violations,
-    coalesce(list([key, reason] ORDER BY key) FILTER (WHERE outcome = 'exception'), []) AS exceptions
-FROM judged
 """
 
 
@@ -38,8 +37,9 @@ class ControlResult:
     violations: list[str]
     exceptions: list[tuple[str, str]]
 
-    def __getattr__(self, name: str) -> object:
-        return getattr(self.control, name)
+    @property
+    def id(self) -> str:
+        return self.control.id
 
     @property
     def status(self) -> str:
@@ -78,7 +78,7 @@ def evaluate_connection(
     period: Period,
     params: dict[str, object] | None = None,
     customer_id: str | None = None,
-    on_control: callable | None = None,
+    on_control: Callable[[Control], None] | None = None,
 ) -> Findings:
     resolved = resolve(params)
     install_macros(con)
@@ -96,7 +96,7 @@ def evaluate(
     period: Period,
     params: dict[str, object] | None = None,
     customer_id: str | None = None,
-    on_control: callable | None = None,
+    on_control: Callable[[Control], None] | None = None,
 ) -> Findings:
     """Judge every control over `period` on a snapshot opened read-only."""
     with contextlib.closing(open_snapshot(snapshot_path)) as con:
