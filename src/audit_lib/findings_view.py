@@ -86,13 +86,9 @@ class AuditView:
 
     def context(self) -> dict[str, object]:
         """Values for narrative text: period, bounds, as_of, snapshot, run."""
-        from audit_lib.periods import iso
 
         return {
-            "period": self.period.label,
-            "start": iso(self.period.start) or "-infinity",
-            "end": iso(self.period.end),
-            "as_of": iso(self.period.as_of),
+            **self.period.context(),
             "snapshot_id": self.snapshot.get("id"),
             "taken_at": self.snapshot.get("taken_at"),
             "generated_at": self.generated_at,

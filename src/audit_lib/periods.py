@@ -87,5 +87,9 @@ class Period:
         """Query parameters `$start`, `$end`, `$as_of` (`-infinity` for no start)."""
         return {"start": self.start or "-infinity", "end": self.end, "as_of": self.as_of}
 
+    def context(self) -> dict[str, str | None]:
+        """The period for narrative text: label, bounds and as_of."""
+        return {**self.to_json(), "period": self.label, "as_of": iso(self.as_of)}
+
     def to_json(self) -> dict[str, str | None]:
         return {"label": self.label, "start": iso(self.start) or "-infinity", "end": iso(self.end)}

@@ -100,10 +100,7 @@ class Analytics:
     def context(self) -> dict[str, object]:
         """Values for narrative text: period, bounds, as_of, snapshot identity."""
         return {
-            "period": self.period.label,
-            "start": iso(self.period.start) or "-infinity",
-            "end": iso(self.period.end),
-            "as_of": iso(self.period.as_of),
+            **self.period.context(),
             "previous": self.previous_label,
             "snapshot_id": self.info.id,
             "taken_at": iso(self.info.taken_at),
