@@ -7,7 +7,7 @@ SAMPLE := data_samples/inventory
 SAMPLE_SNAPSHOT := data_samples/sample.duckdb
 PERIOD ?= 2026-Q3
 
-.PHONY: demo test lint format bench clean sample
+.PHONY: demo test lab lint format bench clean sample
 
 demo: $(SAMPLE_SNAPSHOT)
 	$(BIN)/privacy-audit run quarterly --snapshot $(SAMPLE_SNAPSHOT) --period $(PERIOD)
@@ -15,6 +15,10 @@ demo: $(SAMPLE_SNAPSHOT)
 test: $(SAMPLE_SNAPSHOT)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/pytest tests notebooks --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg
+
+# JupyterLab on the notebooks; their default parameters read the sample snapshot.
+lab: $(SAMPLE_SNAPSHOT)
+	$(BIN)/jupyter lab notebooks
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check src tests bench
