@@ -136,6 +136,14 @@ def test_row_fault_names_line_key_and_count(cli, valid_export: Path, tmp_path: P
     assert "line 3" in result.stderr and "item_id 'I2'" in result.stderr and "1 row(s)" in result.stderr
 
 
+def test_line_numbers_count_quoted_newlines(cli, valid_export: Path, tmp_path: Path) -> None:
+    set_cell("disputes", "topic", "first line\nsecond line\nthird")(valid_export)
+    edit_csv(valid_export, "disputes", lambda rows: rows.append(["D2", "C1", "someday", "", "", ""]))
+    result = cli.invoke(app, ["snapshot", "build", str(valid_export), "--out", str(tmp_path / "s.duckdb")])
+    assert result.exit_code == 2
+    assert "line 5, dispute_id 'D2'" in result.stderr
+
+
 def test_all_faults_reported_together(cli, valid_export: Path, tmp_path: Path) -> None:
     set_cell("personal_data", "category", "ssn")(valid_export)
     set_cell("customers", "country", "")(valid_export)

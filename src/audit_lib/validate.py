@@ -56,7 +56,16 @@ class SourceFile:
 
     def locate(self, row: int) -> str:
         """Name a row (0-based, file order) the way a person finds it in the file."""
-        return f"line {row + 2}" if self.format == "csv" else f"row {row + 1}"
+        if self.format != "csv":
+            return f"row {row + 1}"
+        with self.path.open(newline="", encoding="utf-8-sig") as handle:
+            reader = csv.reader(handle)
+            end_of_previous = 0
+            for index, _ in enumerate(reader):  # the header is record 0
+                if index == row + 1:
+                    return f"line {end_of_previous + 1}"
+                end_of_previous = reader.line_num
+        return f"row {row + 1}"
 
     def reader(self) -> str:
         """The DuckDB table function reading this file as it is."""
