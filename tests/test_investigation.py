@@ -399,19 +399,13 @@ def test_folder_revealed_is_escaped(cli, snapshot: Path, tmp_path: Path) -> None
     assert "1980-05-01" in page and "unfounded" in page
 
 
-@pytest.mark.slow
-def test_folder_of_dispute_without_customer(cli, snapshot: Path, tmp_path: Path, monkeypatch) -> None:
+def test_dispute_without_customer_refused_with_its_deadline(cli, snapshot: Path, tmp_path: Path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
     result = investigate_cli(cli, "--snapshot", str(snapshot), "--dispute", "D0")
-    assert result.exit_code == 0, result.output
-    (folder,) = (tmp_path / "reports").iterdir()
-    assert folder.name == f"investigation_D0_{datetime.now(UTC).date().isoformat()}"
-    written = json.loads((folder / "investigation.json").read_text())
-    assert written["customer"] is None and list(written["controls"]) == list(CONTROL_IDS)
-    for verdict in written["controls"].values():
-        assert (verdict["status"], verdict["violations"], verdict["exceptions"]) == ("not judged", [], [])
-    page = (folder / "investigation.html").read_text(encoding="utf-8")
-    assert "overdue" in page and "not judged" in page
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "D0 has no customer" in result.stderr and "response due" in result.stderr
+    assert "overdue" in result.stderr
+    assert list(tmp_path.iterdir()) == []
 
 
 # --- any valid export: the generated sample ---------------------------------------

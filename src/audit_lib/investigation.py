@@ -10,7 +10,9 @@ Shapes worth knowing:
 
 - `--customer` without a dispute: `"dispute": null`.
 - A dispute whose `customer_id` is NULL (the complainant is not a
-  customer): the dispute and its deadline, `"customer": null`, an empty
+  customer): `run_investigation` refuses it (exit 2, nothing written) with
+  the dispute and its deadline in the message; `investigate` returns the
+  dispute and its deadline, `"customer": null`, an empty
   timeline, and `controls` listing every control with `"status": "not
   judged"` and empty key lists (there is no customer to judge), so a reader
   of the lists needs no special case. `note` says why.
@@ -292,8 +294,9 @@ def run_investigation(
 ) -> Path:
     """Write the investigation folder (json, executed notebook, html, manifest); return it.
 
-    Everything that can be refused (unknown dispute or customer, bad
-    snapshot, bad as_of, taken folder) is refused before anything is written.
+    Everything that can be refused (unknown dispute or customer, a dispute with
+    no customer, bad snapshot, bad as_of, taken folder) is refused before
+    anything is written; a dispute with no customer is refused with its deadline.
     """
     from audit_lib.folders import assembled, refuse_non_empty
 
@@ -301,12 +304,24 @@ def run_investigation(
     if out is not None:
         refuse_non_empty(out)
     document = investigate(snapshot, dispute_id, customer_id, as_of, params, reveal=reveal)
+    if document["dispute"] and document["customer"] is None:
+        raise NotFoundError(no_customer_message(document["dispute"], document["as_of"]))
     folder = out or default_folder(str(dispute_id or customer_id))
     with assembled(folder) as tmp:
         written = tmp / "investigation.json"
         written.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         render_investigation(snapshot, document, written, tmp)
     return folder
+
+
+def no_customer_message(dispute: dict, as_of: str) -> str:
+    """The refusal for a complaint from a non-customer, with what staff need: the deadline."""
+    left = "" if dispute["days_left"] is None else f", {dispute['days_left']} day(s) left"
+    return (
+        f"dispute {dispute['id']} has no customer (customer_id is NULL): no customer to judge, "
+        f"nothing written. Received {dispute['received_at']}, response due {dispute['deadline']}: "
+        f"{dispute['status']}{left} at {as_of}."
+    )
 
 
 def default_folder(subject: str) -> Path:
