@@ -25,7 +25,7 @@ VALID_ROWS = {
     "consents": [{"consent_id": "K1", "customer_id": "C1"}],
     "communications": [{"message_id": "M1", "customer_id": "C1"}],
     "dsr_requests": [{"request_id": "R1", "customer_id": "C1"}],
-    "disputes": [{"dispute_id": "D1", "customer_id": "C1", "topic": "a, \"quoted\" topic"}],
+    "disputes": [{"dispute_id": "D1", "customer_id": "C1", "topic": 'a, "quoted" topic'}],
     "legal_holds": [{"hold_id": "H1", "customer_id": "C1"}],
     "tracking_events": [{"event_id": "E1", "customer_id": "C1"}],
 }

@@ -399,7 +399,9 @@ def test_folder_revealed_is_escaped(cli, snapshot: Path, tmp_path: Path) -> None
     assert "1980-05-01" in page and "unfounded" in page
 
 
-def test_dispute_without_customer_refused_with_its_deadline(cli, snapshot: Path, tmp_path: Path, monkeypatch) -> None:
+def test_dispute_without_customer_refused_with_its_deadline(
+    cli, snapshot: Path, tmp_path: Path, monkeypatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     result = investigate_cli(cli, "--snapshot", str(snapshot), "--dispute", "D0")
     assert result.exit_code == 2 and "Traceback" not in result.output

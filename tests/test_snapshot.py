@@ -176,7 +176,11 @@ def test_accepted_oddities(valid_export: Path, tmp_path: Path) -> None:
     set_cell("personal_data", "received_at", "2026-03-01T02:30:00+02:00")(valid_export)
     set_cell("personal_data", "encrypted", "TRUE")(valid_export)
     set_cell("disclosures", "anonymized", "0")(valid_export)
-    edit_csv(valid_export, "customers", lambda rows: [r.append(v) for r, v in zip(rows, ["tier", "gold", ""], strict=True)])
+    edit_csv(
+        valid_export,
+        "customers",
+        lambda rows: [r.append(v) for r, v in zip(rows, ["tier", "gold", ""], strict=True)],
+    )
     write("legal_holds.csv", "hold_id,customer_id,reason,placed_at,released_at\n")(valid_export)
     out = tmp_path / "snap.duckdb"
     build_snapshot(valid_export, out)

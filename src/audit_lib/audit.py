@@ -3,26 +3,15 @@
 from __future__ import annotations
 
 import json
-import re
-from datetime import UTC, datetime
 from pathlib import Path
 
 from audit_lib.controls import Control
 from audit_lib.evaluate import Findings, evaluate
 from audit_lib.findings import write_findings
-from audit_lib.folders import assembled, free_name, refuse_non_empty, sha256_of
+from audit_lib.folders import REPORTS_DIR, assembled, dated_folder, refuse_non_empty, sha256_of
 from audit_lib.periods import Period
 from audit_lib.progress import Progress
 from audit_lib.snapshot import snapshot_info
-
-REPORTS_DIR = Path("reports")
-
-
-def default_folder(period: Period, snapshot_id: str, reports: Path = REPORTS_DIR) -> Path:
-    """`reports/<period>_<run date>_<snapshot id>`, suffixed when taken."""
-    label = re.sub(r"[^A-Za-z0-9-]+", "-", period.label).strip("-")
-    today = datetime.now(UTC).date().isoformat()
-    return free_name(reports, f"{label}_{today}_{snapshot_id}")
 
 
 def evaluate_with_progress(snapshot: Path, period: Period, params: dict[str, object]) -> Findings:
@@ -49,7 +38,7 @@ def run_quarterly(
         refuse_non_empty(out)
     info = snapshot_info(snapshot)
     findings = evaluate_with_progress(snapshot, period, params)
-    folder = out or default_folder(period, info.id)
+    folder = out or dated_folder(period.label, "{today}", info.id)
     with assembled(folder) as tmp:
         write_findings(findings, tmp, sha256_of(snapshot))
         if with_notebooks:

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import csv
 import json
-from datetime import UTC, datetime
 from pathlib import Path
 
 from audit_lib import __version__
 from audit_lib.evaluate import ControlResult, Findings
-from audit_lib.periods import iso
+from audit_lib.periods import iso, utc_now
+from audit_lib.snapshot import SnapshotInfo
 
 FORMAT = "privacy-audit/findings/1"
 
 
-def snapshot_identity(findings: Findings, sha256: str) -> dict[str, str | None]:
-    info = findings.snapshot
+def snapshot_identity(info: SnapshotInfo, sha256: str) -> dict[str, str | None]:
+    """The `snapshot` block of findings.json and investigation.json."""
     return {"id": info.id, "sha256": sha256, "taken_at": iso(info.taken_at)}
 
 
@@ -39,9 +39,9 @@ def findings_document(findings: Findings, snapshot_sha256: str) -> dict[str, obj
         "format": FORMAT,
         "period": findings.period.to_json(),
         "as_of": iso(findings.period.as_of),
-        "snapshot": snapshot_identity(findings, snapshot_sha256),
+        "snapshot": snapshot_identity(findings.snapshot, snapshot_sha256),
         "parameters": findings.params,
-        "generated_at": iso(datetime.now(UTC).replace(microsecond=0)),
+        "generated_at": iso(utc_now()),
         "suite_version": __version__,
         "controls": [control_summary(r) for r in findings.controls],
     }

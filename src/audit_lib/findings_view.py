@@ -152,15 +152,17 @@ def read_findings(path: Path, period: Period | None = None, snapshot: str | Path
     )
 
 
-def read_document(path: Path) -> dict:
+def read_document(path: Path, expected_format: str | None = None) -> dict[str, object]:
+    """A JSON document the suite wrote (findings.json by default), checked by its format."""
     from audit_lib.findings import FORMAT
 
+    expected_format = expected_format or FORMAT
     try:
         document = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
-        raise UsageError(f"{path}: cannot read findings ({exc})") from None
-    if document.get("format") != FORMAT:
-        raise UsageError(f"{path}: not a {FORMAT} document")
+        raise UsageError(f"{path}: cannot read it ({exc})") from None
+    if not isinstance(document, dict) or document.get("format") != expected_format:
+        raise UsageError(f"{path}: not a {expected_format} document")
     return document
 
 

@@ -6,11 +6,27 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 from audit_lib.errors import OutputExistsError
+from audit_lib.periods import utc_now
+
+#: Where reports and investigations go by default, relative to the working directory.
+REPORTS_DIR = Path("reports")
+
+
+def slug(text: str) -> str:
+    """A name safe in a path: `until 2026-10-08T00:00:00Z` -> `until-2026-10-08T00-00-00Z`."""
+    return re.sub(r"[^A-Za-z0-9-]+", "-", text).strip("-") or "x"
+
+
+def dated_folder(*parts: str) -> Path:
+    """`reports/<parts joined by _>` with `{today}` as the run's UTC date, suffixed when taken."""
+    today = utc_now().date().isoformat()
+    return free_name(REPORTS_DIR, "_".join(today if p == "{today}" else slug(p) for p in parts))
 
 
 def refuse_non_empty(folder: Path) -> None:

@@ -22,6 +22,7 @@ Shapes worth knowing:
   categories, kinds, dates, countries and party names are shown.
 - `timeline` lists every record of the customer in the snapshot, also those
   after as_of (the chart marks as_of); verdicts judge `(-infinity, as_of)`.
+- What the notebook shows of the document is in `investigation_view`.
 - Beyond the contract's fields: `parameters`, `generated_at`,
   `suite_version`, `revealed`, `note`, `timeline`, and per control its
   `clause`, `title`, `status` and `population` (for this customer).
@@ -31,19 +32,16 @@ from __future__ import annotations
 
 import contextlib
 import json
-import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from audit_lib import __version__
 from audit_lib.errors import NotFoundError, UsageError
-from audit_lib.periods import Period, iso, parse_timestamp
+from audit_lib.periods import Period, iso, to_utc, utc_now
 
 if TYPE_CHECKING:
-    import altair as alt
     import duckdb
-    import polars as pl
 
 FORMAT = "privacy-audit/investigation/1"
 NO_CUSTOMER = "Dispute {dispute_id} has no customer_id: no customer verdicts, no timeline"
@@ -155,10 +153,11 @@ def investigate(
     """The investigation.json document of one dispute, or of one customer.
 
     Unknown ids raise NotFoundError and a bad snapshot SnapshotError; nothing
-    is written here. For a dispute without customer, `controls` maps every
-    control to None (not judged).
+    is written here. For a dispute without customer, every control is listed
+    "not judged" with empty key lists.
     """
     from audit_lib.evaluate import evaluate_connection
+    from audit_lib.findings import snapshot_identity
     from audit_lib.folders import sha256_of
     from audit_lib.params import resolve
     from audit_lib.snapshot import open_snapshot, read_info
@@ -179,9 +178,9 @@ def investigate(
     return {
         "format": FORMAT,
         "as_of": iso(when),
-        "snapshot": {"id": info.id, "sha256": sha256_of(Path(snapshot)), "taken_at": iso(info.taken_at)},
+        "snapshot": snapshot_identity(info, sha256_of(Path(snapshot))),
         "parameters": resolved,
-        "generated_at": iso(datetime.now(UTC).replace(microsecond=0)),
+        "generated_at": iso(utc_now()),
         "suite_version": __version__,
         "revealed": reveal,
         "dispute": dispute_document(dispute, when, reveal) if dispute else None,
@@ -193,9 +192,7 @@ def investigate(
 
 
 def _as_of(value: str | datetime | None, taken_at: datetime) -> datetime:
-    if value is None or value == "":
-        return taken_at.astimezone(UTC)
-    return parse_timestamp(value) if isinstance(value, str) else value.astimezone(UTC)
+    return to_utc(taken_at if value is None or value == "" else value)
 
 
 def _rows(con: duckdb.DuckDBPyConnection, sql: str, bindings: dict[str, object]) -> list[dict]:
@@ -298,15 +295,15 @@ def run_investigation(
     no customer, bad snapshot, bad as_of, taken folder) is refused before
     anything is written; a dispute with no customer is refused with its deadline.
     """
-    from audit_lib.folders import assembled, refuse_non_empty
+    from audit_lib.folders import assembled, dated_folder, refuse_non_empty
 
     snapshot = Path(snapshot).resolve()
     if out is not None:
         refuse_non_empty(out)
     document = investigate(snapshot, dispute_id, customer_id, as_of, params, reveal=reveal)
     if document["dispute"] and document["customer"] is None:
-        raise NotFoundError(no_customer_message(document["dispute"], document["as_of"]))
-    folder = out or default_folder(str(dispute_id or customer_id))
+        raise UsageError(no_customer_message(document["dispute"], document["as_of"]))
+    folder = out or dated_folder("investigation", str(dispute_id or customer_id), "{today}")
     with assembled(folder) as tmp:
         written = tmp / "investigation.json"
         written.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -322,15 +319,6 @@ def no_customer_message(dispute: dict, as_of: str) -> str:
         f"nothing written. Received {dispute['received_at']}, response due {dispute['deadline']}: "
         f"{dispute['status']}{left} at {as_of}."
     )
-
-
-def default_folder(subject: str) -> Path:
-    """`reports/investigation_<dispute or customer id>_<run date>`, suffixed when taken."""
-    from audit_lib.audit import REPORTS_DIR
-    from audit_lib.folders import free_name
-
-    label = re.sub(r"[^A-Za-z0-9-]+", "-", subject).strip("-") or "subject"
-    return free_name(REPORTS_DIR, f"investigation_{label}_{datetime.now(UTC).date().isoformat()}")
 
 
 def render_investigation(snapshot: Path, document: dict, written: Path, tmp: Path) -> None:
@@ -351,145 +339,3 @@ def render_investigation(snapshot: Path, document: dict, written: Path, tmp: Pat
     executed = execute(INVESTIGATION, tmp, parameters)
     subject = f"complaint {dispute['id']}" if dispute else f"customer {customer['id']}"
     render_report(executed, tmp / "investigation.html", title=f"Investigation of {subject}")
-
-
-# --- what the notebook shows ---------------------------------------------------
-
-
-def load_document(
-    investigation: str,
-    snapshot: str,
-    dispute_id: str = "",
-    customer_id: str = "",
-    as_of: str = "",
-    reveal: bool = False,
-    params: str = "{}",
-) -> dict[str, object]:
-    """The document the CLI wrote, or (run by hand) one computed now."""
-    if investigation:
-        return json.loads(Path(investigation).read_text(encoding="utf-8"))
-    return investigate(
-        snapshot, dispute_id or None, customer_id or None, as_of or None, json.loads(params), reveal
-    )
-
-
-def deadline_summary(document: dict) -> str:
-    """One Markdown sentence, values escaped: where the response deadline stands."""
-    from audit_lib.display import markdown_text
-
-    dispute = document["dispute"]
-    if dispute is None:
-        return markdown_text("No complaint: an investigation of customer **{c}** as of {a}.",
-                             c=document["customer"]["id"], a=document["as_of"])  # fmt: skip
-    days = dispute["days_left"]
-    state = {
-        "met": "answered on time, at {responded}",
-        "missed": "answered late, at {responded}",
-        "open": "not answered yet; {days} day(s) left at {as_of}",
-        "overdue": "not answered, and overdue by {overdue} day(s) at {as_of}",
-    }[dispute["status"]]
-    return markdown_text(
-        "Complaint **{id}**, received {received}: response due by **{deadline}**; " + state + ".",
-        id=dispute["id"], received=dispute["received_at"], deadline=dispute["deadline"],
-        responded=dispute["responded_at"], as_of=document["as_of"],
-        days=days, overdue=-days if days is not None else None,
-    )  # fmt: skip
-
-
-def deadline_rows(document: dict) -> list[dict[str, object]]:
-    """The complaint's facts, status first, as one-row-per-field records."""
-    dispute = document["dispute"]
-    if dispute is None:
-        return []
-    facts = [
-        ("status", dispute["status"]),
-        ("days left at as_of", dispute["days_left"]),
-        ("deadline", dispute["deadline"]),
-        ("received at", dispute["received_at"]),
-        ("responded at", dispute["responded_at"]),
-        ("resolved at", dispute["resolved_at"]),
-        ("as of", document["as_of"]),
-        ("customer", dispute["customer_id"] or "none (not a customer)"),
-        ("topic", dispute["topic"]),
-    ]
-    return [{"field": name, "value": value} for name, value in facts]
-
-
-def customer_rows(document: dict) -> list[dict[str, object]]:
-    customer = document["customer"] or {}
-    return [{"field": name.replace("_", " "), "value": value} for name, value in customer.items()]
-
-
-def about_rows(document: dict) -> list[dict[str, object]]:
-    """What the verdicts rest on: snapshot identity, as_of, parameters, masking."""
-    snapshot = document["snapshot"]
-    facts = [
-        ("period", f"(-infinity, {document['as_of']})"),
-        ("snapshot id", snapshot["id"]),
-        ("snapshot sha256", snapshot["sha256"]),
-        ("snapshot taken at", snapshot["taken_at"]),
-        *((f"parameter {name}", value) for name, value in document["parameters"].items()),
-        ("personal values", "revealed" if document["revealed"] else "masked"),
-    ]
-    return [{"field": name, "value": value} for name, value in facts]
-
-
-def timeline_frame(document: dict) -> pl.DataFrame:
-    """The timeline as a table, `at` parsed, newest facts last."""
-    import polars as pl
-
-    schema = {name: pl.String for name in TIMELINE_FIELDS}
-    frame = pl.DataFrame(document["timeline"], schema=schema)
-    return frame.with_columns(
-        pl.col("at", "until").str.to_datetime("%Y-%m-%dT%H:%M:%SZ", time_zone="UTC", strict=False)
-    )
-
-
-def verdict_frame(document: dict) -> pl.DataFrame:
-    """One row per control: the customer's verdict with its clause and keys."""
-    import polars as pl
-
-    from audit_lib.controls import load_controls
-
-    rows = []
-    for control in load_controls():
-        verdict = document["controls"][control.id]
-        judged = verdict["status"] != NOT_JUDGED
-        rows.append({
-            "control": control.id,
-            "clause": control.clause,
-            "title": control.title,
-            "status": verdict["status"] if judged else "not judged",
-            "records judged": verdict["population"] if judged else None,
-            "violations": ", ".join(verdict["violations"]) if judged else "",
-            "exceptions": ", ".join(f"{k} ({r})" for k, r in verdict["exceptions"]) if judged else "",
-        })  # fmt: skip
-    return pl.DataFrame(rows)
-
-
-def timeline_chart(document: dict) -> alt.LayerChart | None:
-    """Events by type over time; spans to their end; as_of dashed, the deadline red."""
-    import altair as alt
-    import polars as pl
-
-    frame = timeline_frame(document)
-    if frame.is_empty():
-        return None
-    stamp = "%Y-%m-%dT%H:%M:%SZ"
-    points = frame.select(pl.col("at").dt.strftime(stamp), pl.col("until").dt.strftime(stamp), "type")
-    x = alt.X("at:T", title="time (UTC)", scale=alt.Scale(type="utc"))
-    y = alt.Y("type:N", title=None, sort=list(EVENT_TYPES))
-    color = alt.Color("type:N", legend=None, sort=list(EVENT_TYPES))
-    base = alt.Chart(points)
-    spans = base.transform_filter("datum.until != null").mark_rule(opacity=0.5)
-    layers = [
-        spans.encode(x=x, x2="until:T", y=y, color=color),
-        base.mark_tick(thickness=2).encode(x, y, color),
-    ]
-    marks = [(document["as_of"], "black")]
-    if document["dispute"]:
-        marks.append((document["dispute"]["deadline"], "#b3261e"))
-    for at, hue in marks:
-        layers.append(alt.Chart(pl.DataFrame({"at": [at]})).mark_rule(color=hue, strokeDash=[4, 3]).encode(x))
-    title = "Timeline (dashed black: as_of" + ("; dashed red: response deadline)" if len(marks) > 1 else ")")
-    return alt.layer(*layers).properties(width=640, title=title)

@@ -21,6 +21,18 @@ def parse_timestamp(text: str) -> datetime:
     return value.replace(microsecond=0)
 
 
+def to_utc(value: str | datetime) -> datetime:
+    """A timestamp given as text or datetime, in UTC to the whole second (naive = UTC)."""
+    if isinstance(value, str):
+        return parse_timestamp(value)
+    aware = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return aware.replace(microsecond=0)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
 def iso(value: datetime | None) -> str | None:
     """`2026-07-01T00:00:00Z`, the one way the suite writes timestamps."""
     if value is None:
@@ -55,7 +67,7 @@ class Period:
 
     @classmethod
     def until(cls, as_of: str | datetime) -> Period:
-        end = parse_timestamp(as_of) if isinstance(as_of, str) else as_of.astimezone(UTC)
+        end = to_utc(as_of)
         return cls(f"until {iso(end)}", None, end)
 
     @classmethod

@@ -20,6 +20,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from audit_lib import __version__
+from audit_lib.folders import slug
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -84,7 +85,7 @@ def render_page(sections: list[Section], title: str, generated_at: datetime) -> 
 
 def notebook_section(path: Path) -> Section:
     """Render one executed notebook and name its section after its first heading."""
-    prefix = re.sub(r"[^A-Za-z0-9_-]+", "-", path.stem).strip("-") or "notebook"
+    prefix = slug(path.stem)
     body = scoped_ids(strip_active_content(notebook_body(path)), prefix)
     headings = [(anchor, heading_text(inner), level) for level, anchor, inner in HEADING.findall(body)]
     title = next((text for anchor, text, level in headings if level == "1"), path.stem)

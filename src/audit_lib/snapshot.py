@@ -14,7 +14,7 @@ import os
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
@@ -22,6 +22,7 @@ import duckdb
 from audit_lib import __version__
 from audit_lib.errors import InvalidExportError, OutputExistsError, SnapshotError, UsageError, ValidationFault
 from audit_lib.folders import sha256_of
+from audit_lib.periods import to_utc, utc_now
 from audit_lib.progress import Progress
 from audit_lib.schema import ENUMS, TABLES
 from audit_lib.validate import (
@@ -104,7 +105,7 @@ def build_snapshot(
         raise OutputExistsError(f"{out}: already exists; a snapshot is never overwritten")
     if not out.parent.is_dir():
         raise UsageError(f"{out.parent}: no such folder for the snapshot")
-    taken = _parse_taken_at(taken_at)
+    taken = to_utc(taken_at) if taken_at else None
     sources = find_sources(export_dir)
     with ThreadPoolExecutor(max_workers=1) as pool, _temporary_beside(out) as tmp:
         hashes = pool.map(sha256_of, [s.path for s in sources])
@@ -114,12 +115,6 @@ def build_snapshot(
             con.execute("CHECKPOINT")
         _link_into_place(tmp, out)
     return info
-
-
-def _parse_taken_at(value: str | datetime | None) -> datetime | None:
-    from audit_lib.periods import parse_timestamp
-
-    return parse_timestamp(value) if isinstance(value, str) else value
 
 
 def _load(con: duckdb.DuckDBPyConnection, sources: list[SourceFile]) -> None:
@@ -173,7 +168,7 @@ def _record_identity(
     taken_at: datetime | None,
 ) -> SnapshotInfo:
     taken_at = taken_at or newest_timestamp(con)
-    built_at = datetime.now(UTC).replace(microsecond=0)
+    built_at = utc_now()
     fingerprint = "\n".join(f"{s.table.name}:{h}" for s, h in zip(sources, hashes, strict=True))
     fingerprint += f"\ntaken_at:{taken_at.isoformat()}"
     snapshot_id = hashlib.sha256(fingerprint.encode()).hexdigest()[:12]

@@ -21,7 +21,6 @@ if TYPE_CHECKING:
     import duckdb
     import polars as pl
 
-    from audit_lib.findings_view import AuditView
     from audit_lib.snapshot import SnapshotInfo
 
 SQL_DIR = Path(__file__).parent / "sql"
@@ -71,11 +70,6 @@ class Analytics:
         con = open_snapshot(snapshot)
         install_macros(con)
         return cls(con, chosen, parse_params(params), read_info(con))
-
-    @classmethod
-    def for_audit(cls, snapshot: str | Path, audit: AuditView) -> Analytics:
-        """Open `snapshot` with the period and parameters the findings used."""
-        return cls.open(snapshot, audit.period, dict(audit.parameters))
 
     def close(self) -> None:
         if not self._closed:
