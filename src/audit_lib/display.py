@@ -190,3 +190,14 @@ def markdown(template: str, /, **values: object) -> Markdown:
     from IPython.display import Markdown
 
     return Markdown(markdown_text(template, **values))
+
+
+PERIOD_HEADER = (
+    "Period **{period}**: from {start} to {end} (as_of {as_of}). Snapshot {snapshot_id}, taken at {taken_at}."
+)
+
+
+def period_header(context: dict[str, object]) -> Markdown:
+    """The line every quarterly notebook opens with: period, as_of and snapshot."""
+    fields = ("period", "start", "end", "as_of", "snapshot_id", "taken_at")
+    return markdown(PERIOD_HEADER, **{name: context[name] for name in fields})
