@@ -49,7 +49,7 @@ MASK = "\u2022\u2022\u2022\u2022"
 
 DISPUTE = """
 SELECT dispute_id, customer_id, received_at, responded_at, resolved_at, topic,
-       received_at + to_days($response_days) AS deadline
+       CAST(due(received_at, $response_days) AS TIMESTAMPTZ) AS deadline
 FROM disputes WHERE dispute_id = $dispute_id
 """
 
@@ -156,6 +156,7 @@ def investigate(
     is written here. For a dispute without customer, every control is listed
     "not judged" with empty key lists.
     """
+    from audit_lib.controls import install_macros
     from audit_lib.evaluate import evaluate_connection
     from audit_lib.findings import snapshot_identity
     from audit_lib.folders import sha256_of
@@ -166,6 +167,7 @@ def investigate(
         raise UsageError("give exactly one of a dispute id or a customer id")
     resolved = resolve(params)
     with contextlib.closing(open_snapshot(snapshot)) as con:
+        install_macros(con)
         info = read_info(con)
         when = _as_of(as_of, info.taken_at)
         dispute = find_dispute(con, dispute_id, resolved["response_days"]) if dispute_id else None
@@ -202,7 +204,7 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str, bindings: dict[str, object])
 
 
 def find_dispute(con: duckdb.DuckDBPyConnection, dispute_id: str, response_days: int) -> dict:
-    """The dispute with its deadline (computed as DSP-01 does); NotFoundError if unknown."""
+    """The dispute with its deadline (the `due` macro, as DSP-01); NotFoundError if unknown."""
     rows = _rows(con, DISPUTE, {"dispute_id": dispute_id, "response_days": response_days})
     if not rows:
         raise NotFoundError(f"no dispute {dispute_id!r} in the snapshot")

@@ -103,6 +103,8 @@ MACROS = {
     "active_at(since, until, t)": "since <= t AND (until IS NULL OR until > t)",
     # UTC wall-clock time: calendar arithmetic on it is exact (UTC has no DST) and fast.
     "utc(ts)": "CAST(ts AS TIMESTAMP)",
+    # "Within N days of ts": at or before this (time of day kept), in UTC wall-clock time.
+    "due(ts, days)": "CAST(ts AS TIMESTAMP) + to_days(days)",
 }
 
 

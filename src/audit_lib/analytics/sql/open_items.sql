@@ -2,7 +2,7 @@
 -- urgent first, with their deadline and the whole days left (negative: overdue).
 WITH judged AS ({answered}),
 open_items AS (
-    SELECT *, received_at + to_days($response_days) AS deadline
+    SELECT *, CAST(due(received_at, $response_days) AS TIMESTAMPTZ) AS deadline
     FROM judged
     WHERE received_at < $as_of AND (answered_at IS NULL OR answered_at >= $as_of)
 )

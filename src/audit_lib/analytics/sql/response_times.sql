@@ -2,7 +2,7 @@
 WITH judged AS ({answered}),
 timed AS (
     SELECT *, date_diff('second', received_at, answered_at) / 86400.0 AS days,
-           received_at + to_days($response_days) AS deadline
+           CAST(due(received_at, $response_days) AS TIMESTAMPTZ) AS deadline
     FROM judged
 )
 SELECT

@@ -18,7 +18,7 @@ exemptions:
 WITH expired AS (
     SELECT customer_id FROM customers
     WHERE account_status IN ('deactivated', 'cancelled')
-      AND utc(deactivated_at) + to_days($grace_days) < utc($as_of)
+      AND due(deactivated_at, $grace_days) < utc($as_of)
 ),
 held AS (
     SELECT customer_id FROM legal_holds

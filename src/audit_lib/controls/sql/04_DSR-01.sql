@@ -15,8 +15,8 @@ SELECT
     request_id AS key,
     customer_id,
     CASE
-        WHEN completed_at IS NULL THEN utc(received_at) + to_days($response_days) < utc($as_of)
-        ELSE utc(completed_at) > utc(received_at) + to_days($response_days)
+        WHEN completed_at IS NULL THEN due(received_at, $response_days) < utc($as_of)
+        ELSE utc(completed_at) > due(received_at, $response_days)
     END AS breaks,
     NULL AS exemption
 FROM dsr_requests

@@ -15,8 +15,8 @@ SELECT
     dispute_id AS key,
     customer_id,
     CASE
-        WHEN responded_at IS NULL THEN utc(received_at) + to_days($response_days) < utc($as_of)
-        ELSE utc(responded_at) > utc(received_at) + to_days($response_days)
+        WHEN responded_at IS NULL THEN due(received_at, $response_days) < utc($as_of)
+        ELSE utc(responded_at) > due(received_at, $response_days)
     END AS breaks,
     NULL AS exemption
 FROM disputes

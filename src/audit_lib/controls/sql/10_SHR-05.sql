@@ -14,8 +14,8 @@ SELECT
     disclosure_id AS key,
     customer_id,
     CASE
-        WHEN customer_notified_at IS NULL THEN utc(disclosed_at) + to_days($notice_days) < utc($as_of)
-        ELSE utc(customer_notified_at) > utc(disclosed_at) + to_days($notice_days)
+        WHEN customer_notified_at IS NULL THEN due(disclosed_at, $notice_days) < utc($as_of)
+        ELSE utc(customer_notified_at) > due(disclosed_at, $notice_days)
     END AS breaks,
     NULL AS exemption
 FROM disclosures
