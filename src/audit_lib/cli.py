@@ -8,11 +8,15 @@ import sys
 import traceback
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
 from audit_lib.errors import AuditError
+from audit_lib.periods import Period
+
+if TYPE_CHECKING:
+    from datetime import datetime
 
 app = typer.Typer(
     help="Audit a personal-data inventory against its privacy policy.",
@@ -132,9 +136,8 @@ def run_quarterly(
     typer.echo(f"report: {report if report.exists() else folder}")
 
 
-def _period(period: str | None, as_of: str | None, start: str | None, end: str | None) -> object:
+def _period(period: str | None, as_of: str | None, start: str | None, end: str | None) -> Period:
     from audit_lib.errors import UsageError
-    from audit_lib.periods import Period
 
     given = [name for name, v in (("--period", period), ("--as-of", as_of), ("--start", start)) if v]
     if len(given) != 1 or bool(start) != bool(end):
@@ -198,7 +201,7 @@ def sample_generate(
     typer.echo(f"sample export written to {out} ({customers} customers, seed {seed}, {fmt})")
 
 
-def _iso(value: object) -> str:
+def _iso(value: datetime | None) -> str:
     from audit_lib.periods import iso
 
     return iso(value) or "-"

@@ -13,13 +13,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from audit_lib.schema import ENUMS
+
 if TYPE_CHECKING:
     import polars as pl
 
 NODE_WIDTH = 0.03
 GAP = 0.06  # between nodes, as a share of all disclosures
 SAMPLES = 16  # points along each band
-SAFEGUARDS = ("adequacy", "scc", "bcr")
+SAFEGUARDS = tuple(s for s in ENUMS["transfer_safeguard"] if s != "none")
 
 
 @dataclass

@@ -9,7 +9,6 @@ display. Populations follow the controls they illustrate (controls.md,
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -24,7 +23,6 @@ if TYPE_CHECKING:
     from audit_lib.snapshot import SnapshotInfo
 
 SQL_DIR = Path(__file__).parent / "sql"
-PARAMETER = re.compile(r"\$([a-z_]+)")
 OPEN_ITEMS_SHOWN = 50
 BIN_DAYS = 5
 
@@ -41,8 +39,10 @@ def query_text(name: str) -> str:
 
 def run(con: duckdb.DuckDBPyConnection, name: str, values: dict[str, object]) -> pl.DataFrame:
     """Run a named query, binding only the parameters it uses."""
+    from audit_lib.controls import query_parameters
+
     sql = query_text(name)
-    names = dict.fromkeys(PARAMETER.findall(sql))
+    names = query_parameters(sql)
     missing = [n for n in names if n not in values]
     if missing:
         raise KeyError(f"{name}.sql needs parameter(s) {', '.join(missing)}")

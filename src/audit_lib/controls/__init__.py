@@ -50,7 +50,12 @@ class Control:
     @property
     def parameters(self) -> tuple[str, ...]:
         """The names the query binds, in order of first use."""
-        return tuple(dict.fromkeys(PARAMETER.findall(self.query)))
+        return query_parameters(self.query)
+
+
+def query_parameters(sql: str) -> tuple[str, ...]:
+    """The `$name` parameters a query binds, in order of first use."""
+    return tuple(dict.fromkeys(PARAMETER.findall(sql)))
 
 
 def parse_control(path: Path) -> Control:
