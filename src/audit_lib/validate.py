@@ -22,7 +22,9 @@ from audit_lib.errors import InvalidExportError, ValidationFault
 from audit_lib.schema import TABLES, Column, Table
 
 DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
-TIMESTAMP_PATTERN = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?([Zz]|[+-]\d{2}(:?\d{2})?)?$"
+#: A timestamp starts with a full date (DuckDB's cast also takes `epoch`, `infinity`,
+#: `2026-7-1`); a LIKE costs a third of a regular expression on millions of values.
+TIMESTAMP_SHAPE = "____-__-__%"
 COUNTRY_PATTERN = r"^[A-Z]{2}$"
 FAULT_MASK = "__faults"
 
@@ -140,7 +142,7 @@ def convert(column: Column, source_type: str) -> str:
         if not text:
             return f"whole_second(TRY_CAST({value} AS TIMESTAMPTZ))"
         return (
-            f"CASE WHEN regexp_full_match({value}, '{TIMESTAMP_PATTERN}') "
+            f"CASE WHEN {value} LIKE '{TIMESTAMP_SHAPE}' "
             f"THEN whole_second(TRY_CAST({value} AS TIMESTAMPTZ)) END"
         )
     if column.kind == "date":
