@@ -124,6 +124,15 @@ def test_non_empty_out_never_overwritten(cli, snapshot: Path, tmp_path: Path) ->
     assert [p.name for p in out.iterdir()] == ["keep.txt"]
 
 
+def test_unwritable_out_exit_2(cli, snapshot: Path, tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("not a folder")
+    out = tmp_path / "a-file" / "report"
+    result = run(cli, "--snapshot", str(snapshot), "--period", "2026-Q3", "--out", str(out), "--no-notebooks")
+    assert (
+        result.exit_code == 2 and "cannot write there" in result.stderr and "Traceback" not in result.output
+    )
+
+
 def test_crash_exit_1_and_no_folder(cli, snapshot: Path, tmp_path: Path, monkeypatch) -> None:
     import audit_lib.audit
 

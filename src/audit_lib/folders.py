@@ -11,7 +11,7 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
-from audit_lib.errors import OutputExistsError
+from audit_lib.errors import OutputExistsError, UsageError
 from audit_lib.periods import utc_now
 
 #: Where reports and investigations go by default, relative to the working directory.
@@ -48,10 +48,13 @@ def assembled(folder: Path) -> Iterator[Path]:
     """Yield a temporary folder beside `folder`; move it into place on success."""
     folder = folder.resolve()  # notebooks and renderers run in other working directories
     refuse_non_empty(folder)
-    folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = folder.with_name(f".{folder.name}.partial-{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir()
+    except OSError as exc:
+        raise UsageError(f"{folder}: cannot write there ({exc.strerror or exc})") from None
     try:
         yield tmp
         write_manifest(tmp)
