@@ -15,11 +15,11 @@ demo: $(SAMPLE_SNAPSHOT)
 test: $(SAMPLE_SNAPSHOT)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
-	$(BIN)/pytest tests notebooks src/audit_lib --doctest-modules --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg
+	$(BIN)/pytest tests src/audit_lib --doctest-modules --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg
 
 # JupyterLab on the notebooks; their default parameters read the sample snapshot.
 lab: $(SAMPLE_SNAPSHOT)
-	$(BIN)/jupyter lab notebooks
+	$(BIN)/jupyter lab src/audit_lib/notebooks
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check src tests bench

@@ -6,7 +6,7 @@ For each size (total rows of the export; `10m:2` sets that size's runs) it
 generates or reuses a sample export, then measures in subprocesses, each run
 timed and its peak memory taken:
   ingest       `privacy-audit snapshot build` vs DuckDB read_csv into tables
-  evaluate     audit_lib.evaluate.evaluate() vs the controls' SQL run bare
+  evaluate     audit_lib.controls.evaluate.evaluate() vs the controls' SQL run bare
   quarterly    `privacy-audit run quarterly` (notebooks and report)
   investigate  `privacy-audit investigate --dispute <planted dispute>`
 It prints a table and writes bench/results/<date>-<host>.json, latest.json
@@ -162,7 +162,7 @@ def bench_evaluate(bench: Bench, snapshot: Path) -> StepResult:
     write_plan(PERIOD, plan)
     result = StepResult(
         "evaluate",
-        f"audit_lib.evaluate.evaluate(snapshot, Period.quarter('{PERIOD}'))",
+        f"audit_lib.controls.evaluate.evaluate(snapshot, Period.quarter('{PERIOD}'))",
         [],
         "per control: SELECT count(*), count(*) FILTER (...) x2 FROM (<query>); "
         "SELECT key, exemption FROM (<query>) WHERE breaks",
@@ -198,7 +198,7 @@ def compare_counts(logs: Path) -> str:
 
 
 def notebooks_present() -> bool:
-    from audit_lib.notebooks import QUARTERLY
+    from audit_lib.runs.notebooks import QUARTERLY
 
     return all((ROOT / "notebooks" / f"{name}.ipynb").is_file() for name in QUARTERLY)
 

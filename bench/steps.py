@@ -3,7 +3,7 @@
     python bench/steps.py evaluate SNAPSHOT PERIOD
 
 `evaluate` is the library call behind `run quarterly`:
-`audit_lib.evaluate.evaluate(snapshot, Period.quarter(PERIOD))`. The last
+`audit_lib.controls.evaluate.evaluate(snapshot, Period.quarter(PERIOD))`. The last
 line printed is JSON: the inner time (imports excluded) and per control
 `[population, violations, exceptions]`, to check against the floor.
 """
@@ -14,7 +14,7 @@ import json
 import sys
 import time
 
-from audit_lib.evaluate import evaluate as evaluate_snapshot
+from audit_lib.controls.evaluate import evaluate as evaluate_snapshot
 from audit_lib.periods import Period
 
 

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from audit_lib.schema import TABLE_BY_NAME, TABLES
+from audit_lib.ingest.schema import TABLE_BY_NAME, TABLES
 
 Row = dict[str, object]
 PartialRows = Mapping[str, Sequence[Mapping[str, object]]]
@@ -181,7 +181,7 @@ def _csv_value(value: object) -> str:
 
 def make_snapshot(folder: Path, partial: PartialRows, taken_at: str | None = None) -> Path:
     """Write the completed export under `folder` and build `folder/snapshot.duckdb`."""
-    from audit_lib.snapshot import build_snapshot
+    from audit_lib.ingest.snapshot import build_snapshot
 
     export = write_export(complete_tables(partial), folder / "export")
     snapshot = folder / "snapshot.duckdb"

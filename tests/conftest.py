@@ -50,7 +50,7 @@ def sample_export() -> Path:
 def sample_snapshot() -> Path:
     """The shipped sample's snapshot, built once (as `make demo` does)."""
     if not SAMPLE_SNAPSHOT.exists():
-        from audit_lib.snapshot import build_snapshot
+        from audit_lib.ingest.snapshot import build_snapshot
 
         build_snapshot(SAMPLE_EXPORT, SAMPLE_SNAPSHOT)
     return SAMPLE_SNAPSHOT

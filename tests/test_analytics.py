@@ -8,13 +8,13 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from audit_lib.analytics import Analytics, tables
+from audit_lib.controls.evaluate import evaluate
 from audit_lib.errors import UsageError
-from audit_lib.evaluate import evaluate
-from audit_lib.findings import write_findings
-from audit_lib.findings_view import load_audit, read_findings
-from audit_lib.flow_layout import layout
+from audit_lib.figures import Analytics, tables
+from audit_lib.figures.flow_layout import layout
+from audit_lib.findings.quarterly import write_findings
 from audit_lib.periods import Period
+from audit_lib.report.audit_view import load_audit, read_view
 
 from builders import make_snapshot
 
@@ -191,22 +191,22 @@ def test_response_histogram_bins(an: Analytics) -> None:
 
 def test_exceptions_register_from_findings_and_from_evidence(snapshot: Path, tmp_path: Path) -> None:
     evaluated = load_audit(snapshot, "2026-Q3")
-    register = tables.exceptions_register(evaluated)
+    register = evaluated.exceptions_register()
     claimed = register.filter(pl.col("exceptions") > 0).select(
         "control", "reason", "exceptions", "first keys"
     )
     assert claimed.rows() == [("RET-01", "access_log", 1, "I7"), ("RET-02", "access_log", 1, "I7")]
     assert len(register) == 8  # every declared exemption, claimed or not
-    write_findings(evaluate(snapshot, Period.quarter("2026-Q3")), tmp_path, "0" * 64)
-    read = read_findings(tmp_path / "findings.json", Period.quarter("2026-Q3"), snapshot)
-    assert tables.exceptions_register(read).equals(register)
+    write_findings(evaluate(snapshot, Period.quarter("2026-Q3")), tmp_path)
+    read = read_view(tmp_path / "findings.json", Period.quarter("2026-Q3"), snapshot)
+    assert read.exceptions_register().equals(register)
     assert read.scorecard().equals(evaluated.scorecard())
     by_reason = tables.exceptions_by_reason(register).rows()
     assert by_reason == [("access_log", 2, "RET-01, RET-02")]
 
 
 def test_findings_of_another_period_are_refused(snapshot: Path, tmp_path: Path) -> None:
-    write_findings(evaluate(snapshot, Period.quarter("2026-Q2")), tmp_path, "0" * 64)
+    write_findings(evaluate(snapshot, Period.quarter("2026-Q2")), tmp_path)
     with pytest.raises(UsageError, match="2026-Q2"):
         load_audit(snapshot, "2026-Q3", "{}", tmp_path / "findings.json")
 
@@ -214,9 +214,9 @@ def test_findings_of_another_period_are_refused(snapshot: Path, tmp_path: Path) 
 def test_compare_findings_with_previous_report(snapshot: Path, tmp_path: Path) -> None:
     audit = load_audit(snapshot, "2026-Q3", json.dumps({"grace_days": 180}))
     assert audit.parameters["grace_days"] == 180
-    assert tables.compare_findings(audit, "") is None
-    write_findings(evaluate(snapshot, Period.quarter("2026-Q2")), tmp_path, "0" * 64)
-    compared = tables.compare_findings(audit, tmp_path / "findings.json")
+    assert audit.compare("") is None
+    write_findings(evaluate(snapshot, Period.quarter("2026-Q2")), tmp_path)
+    compared = audit.compare(tmp_path / "findings.json")
     assert compared["id"].to_list() == [c["id"] for c in audit.controls]
     shr01 = compared.filter(pl.col("id") == "SHR-01").row(0, named=True)
     assert (shr01["violations before"], shr01["violations"]) == (0, 2)  # X2 unlisted, X3 an affiliate
@@ -261,7 +261,7 @@ def test_grouped_ages_equal_per_item_calendar_arithmetic(tmp_path: Path, as_of: 
 def test_a_period_without_data_gives_empty_figures_that_still_render(snapshot: Path) -> None:
     import vl_convert as vlc
 
-    from audit_lib import charts
+    from audit_lib.figures import charts
 
     with Analytics.open(snapshot, "1990-Q1") as an:
         ages, flows, times = an.retention_ages(), an.flows(), an.response_times()

@@ -109,7 +109,7 @@ CASES = [case for path in CASE_FILES for case in load_cases(path)]
 @pytest.fixture(scope="session")
 def findings(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Case], Any]:
     """Evaluate a case's snapshot once, however many tests ask for it."""
-    from audit_lib.evaluate import evaluate
+    from audit_lib.controls.evaluate import evaluate
     from audit_lib.periods import Period
 
     cache: dict[str, Any] = {}

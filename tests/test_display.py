@@ -7,7 +7,8 @@ from datetime import UTC, date, datetime
 import polars as pl
 import pytest
 
-from audit_lib import charts, display
+from audit_lib.figures import charts
+from audit_lib.report import display
 
 SCRIPT = "<script>alert(1)</script>"
 EVIL_TOPIC = '<img src=x onerror="alert(1)"> & [click](javascript:alert(1)) *bold*'

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from audit_lib.evaluate import evaluate
+from audit_lib.controls.evaluate import evaluate
+from audit_lib.ingest.snapshot import build_snapshot
 from audit_lib.periods import Period
 from audit_lib.sample import generate_sample
-from audit_lib.snapshot import build_snapshot
 
 
 def assert_as_planted(snapshot: Path, planted: dict) -> None:

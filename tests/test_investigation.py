@@ -10,13 +10,15 @@ import duckdb
 import pytest
 
 from audit_lib.cli import app
-from audit_lib.controls import load_controls
+from audit_lib.controls.evaluate import evaluate
+from audit_lib.controls.registry import load_controls
+from audit_lib.controls.vocabulary import install_macros
 from audit_lib.errors import NotFoundError, SnapshotError
-from audit_lib.evaluate import evaluate
-from audit_lib.investigation import deadline_status, investigate, mask
+from audit_lib.findings.investigation import investigate, mask
+from audit_lib.ingest.schema import TABLES
+from audit_lib.ingest.snapshot import open_snapshot
 from audit_lib.periods import Period
-from audit_lib.report import external_references
-from audit_lib.schema import TABLES
+from audit_lib.report.render import external_references
 
 from builders import make_snapshot
 
@@ -227,8 +229,24 @@ SECOND, DAY = timedelta(seconds=1), timedelta(days=1)
         (None, T - 3 * DAY, ("open", 3)),
     ],
 )
-def test_deadline_status(responded_at: datetime | None, as_of: datetime, expected: tuple) -> None:
-    assert deadline_status(T, responded_at, as_of) == expected
+def test_deadline_status(
+    snapshot: Path, responded_at: datetime | None, as_of: datetime, expected: tuple
+) -> None:
+    assert deadline_status(snapshot, T, responded_at, as_of) == expected
+
+
+def deadline_status(
+    snapshot: Path, deadline: datetime, responded_at: datetime | None, as_of: datetime
+) -> tuple:
+    """The vocabulary's deadline_status and days_left for a complaint due at `deadline` (30 days)."""
+    con = open_snapshot(snapshot)
+    install_macros(con)
+    bindings = {"received": deadline - 30 * DAY, "responded": responded_at, "as_of": as_of}
+    status, days = con.execute(
+        "SELECT deadline_status($received, 30, $responded, $as_of), days_left($received, 30, $as_of)",
+        bindings,
+    ).fetchone()
+    return status, None if responded_at else days
 
 
 DEADLINE_ROWS = {
@@ -415,8 +433,8 @@ def test_dispute_without_customer_refused_with_its_deadline(
 
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    from audit_lib.ingest.snapshot import build_snapshot
     from audit_lib.sample import generate_sample
-    from audit_lib.snapshot import build_snapshot
 
     folder = tmp_path_factory.mktemp("generated")
     planted = generate_sample(folder / "export", customers=150, seed=11)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from audit_lib.cli import app
-from audit_lib.report import external_references
+from audit_lib.report.render import external_references
 
 
 @pytest.mark.slow

@@ -10,8 +10,8 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from audit_lib import display
-from audit_lib.report import external_references, render_report, strip_active_content
+from audit_lib.report import display
+from audit_lib.report.render import external_references, render_report, strip_active_content
 
 SCRIPT = "<script>alert(1)</script>"
 SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10"/></svg>'

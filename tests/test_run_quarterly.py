@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from audit_lib.cli import app
-from audit_lib.controls import load_controls
+from audit_lib.controls.registry import load_controls
 
 from builders import make_snapshot
 
@@ -134,12 +134,12 @@ def test_unwritable_out_exit_2(cli, snapshot: Path, tmp_path: Path) -> None:
 
 
 def test_crash_exit_1_and_no_folder(cli, snapshot: Path, tmp_path: Path, monkeypatch) -> None:
-    import audit_lib.audit
+    import audit_lib.runs.quarterly
 
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(audit_lib.audit, "write_findings", broken)
+    monkeypatch.setattr(audit_lib.runs.quarterly, "write_findings", broken)
     out = tmp_path / "r"
     result = run(cli, "--snapshot", str(snapshot), "--period", "2026-Q3", "--out", str(out), "--no-notebooks")
     assert result.exit_code == 1 and "disk on fire" in result.stderr and "Traceback" not in result.output

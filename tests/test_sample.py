@@ -14,14 +14,13 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from audit_lib.controls.registry import load_controls
+from audit_lib.controls.vocabulary import EEA, EU
 from audit_lib.errors import OutputExistsError, UsageError
+from audit_lib.ingest.schema import ENUMS, TABLES
 from audit_lib.sample import generate_sample
-from audit_lib.schema import EEA, ENUMS, EU, TABLES
 
-CONTROL_IDS = [
-    "RET-01", "RET-02", "RET-03", "DSR-01", "DSP-01", "SHR-01", "SHR-02", "SHR-03", "SHR-04",
-    "SHR-05", "SHR-06", "XFR-01", "SEC-01", "SEC-02", "MKT-01", "MKT-02", "TRK-01", "AGE-01",
-]  # fmt: skip
+CONTROL_IDS = [c.id for c in load_controls()]
 EXEMPTIONS = {
     "RET-01": {"access_log", "indefinite_hold"},
     "RET-02": {"legal_retention", "access_log", "hold"},

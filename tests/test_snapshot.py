@@ -12,7 +12,7 @@ import pytest
 
 from audit_lib.cli import app
 from audit_lib.errors import InvalidExportError
-from audit_lib.snapshot import build_snapshot, open_snapshot, snapshot_info
+from audit_lib.ingest.snapshot import build_snapshot, open_snapshot, snapshot_info
 
 
 def edit_csv(folder: Path, table: str, change: Callable[[list[list[str]]], None]) -> None:
@@ -161,7 +161,7 @@ def test_existing_snapshot_never_overwritten(cli, valid_export: Path, tmp_path: 
 
 
 def test_interrupted_build_leaves_nothing(valid_export: Path, tmp_path: Path, monkeypatch) -> None:
-    import audit_lib.snapshot as snapshot
+    import audit_lib.ingest.snapshot as snapshot
 
     def crash(*args: object) -> None:
         raise KeyboardInterrupt

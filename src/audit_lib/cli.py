@@ -72,7 +72,7 @@ def snapshot_build(
     ] = None,
 ) -> None:
     """Validate an export folder and freeze it into one DuckDB snapshot."""
-    from audit_lib.snapshot import build_snapshot
+    from audit_lib.ingest.snapshot import build_snapshot
 
     info = build_snapshot(export_dir, out, taken_at)
     rows = sum(info.row_counts.values())
@@ -88,7 +88,7 @@ def snapshot_info_command(
     """Print a snapshot's identity and row counts."""
     import json
 
-    from audit_lib.snapshot import snapshot_info
+    from audit_lib.ingest.snapshot import snapshot_info
 
     info = snapshot_info(file)
     if as_json:
@@ -127,8 +127,8 @@ def run_quarterly(
     ] = True,
 ) -> None:
     """Run the quarterly self-assessment: findings, evidence, notebooks and report."""
-    from audit_lib.audit import run_quarterly as run
     from audit_lib.params import parse_assignments
+    from audit_lib.runs.quarterly import run_quarterly as run
 
     chosen = _period(period, as_of, start, end)
     folder = run(snapshot, chosen, parse_assignments(param or []), out, with_notebooks=notebooks)
@@ -166,8 +166,8 @@ def investigate(
 ) -> None:
     """Investigate one complaint: the customer's timeline and every control's verdict."""
     from audit_lib.errors import UsageError
-    from audit_lib.investigation import run_investigation
     from audit_lib.params import parse_assignments
+    from audit_lib.runs.investigation import run_investigation
 
     if bool(dispute) == bool(customer):
         raise UsageError("give exactly one of --dispute or --customer")

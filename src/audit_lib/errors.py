@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 
 class AuditError(Exception):
     """Root of every error the suite reports to its user (exit code 2 unless said)."""
@@ -58,6 +60,21 @@ class NotFoundError(AuditError):
 
 
 class NotebookError(AuditError):
-    """A notebook failed while executing; carries the notebook and cell."""
+    """A notebook failed while executing: which one, in which cell, with what, and where it is kept."""
 
     exit_code = 1
+
+    def __init__(
+        self,
+        notebook: str,
+        cell: int | None = None,
+        ename: str | None = None,
+        evalue: str | None = None,
+        kept: Path | None = None,
+        message: str | None = None,
+    ) -> None:
+        self.notebook, self.cell, self.ename, self.evalue, self.kept = notebook, cell, ename, evalue, kept
+        text = message or f"notebook {notebook} failed in cell {cell}: {ename}: {evalue}"
+        if kept is not None:
+            text += f"; the failed notebook is kept at {kept}"
+        super().__init__(text)

@@ -1,10 +1,9 @@
-"""Output folders that appear complete or not at all, with a manifest."""
+"""Output folders that appear complete or not at all; file digests."""
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import os
 import re
 import shutil
@@ -31,7 +30,7 @@ def dated_folder(*parts: str) -> Path:
 
 def refuse_non_empty(folder: Path) -> None:
     if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
-        raise OutputExistsError(f"{folder}: exists and is not empty; nothing is overwritten")
+        raise OutputExistsError(f"{folder}: exists and is not an empty folder; nothing is overwritten")
 
 
 def free_name(parent: Path, name: str) -> Path:
@@ -57,7 +56,6 @@ def assembled(folder: Path) -> Iterator[Path]:
         raise UsageError(f"{folder}: cannot write there ({exc.strerror or exc})") from None
     try:
         yield tmp
-        write_manifest(tmp)
         try:
             os.rename(tmp, folder)  # replaces only a missing or empty folder
         except OSError:
@@ -72,13 +70,3 @@ def sha256_of(path: Path) -> str:
         while chunk := handle.read(1 << 20):
             digest.update(chunk)
     return digest.hexdigest()
-
-
-def write_manifest(folder: Path) -> None:
-    """manifest.json: the sha256 of every other file, by relative path."""
-    files = sorted(p for p in folder.rglob("*") if p.is_file() and p.name != "manifest.json")
-    manifest = {
-        "format": "privacy-audit/manifest/1",
-        "files": {p.relative_to(folder).as_posix(): sha256_of(p) for p in files},
-    }
-    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from audit_lib.errors import UsageError
 
 DEFAULTS: dict[str, int] = {
@@ -41,3 +43,15 @@ def parse_assignments(items: list[str]) -> dict[str, str]:
             raise UsageError(f"--param takes name=value, not {item!r}")
         pairs[name.strip()] = value
     return pairs
+
+
+def parse_json(params: str | dict[str, object] | None) -> dict[str, int]:
+    """A notebook's `params` parameter (JSON text or a dict) resolved against the defaults."""
+    if isinstance(params, str):
+        try:
+            params = json.loads(params or "{}")
+        except json.JSONDecodeError as exc:
+            raise UsageError(f"params is not JSON: {exc}") from None
+    if not isinstance(params, dict | None):
+        raise UsageError("params must be a JSON object of control parameters")
+    return resolve(params)

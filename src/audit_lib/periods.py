@@ -105,3 +105,18 @@ class Period:
 
     def to_json(self) -> dict[str, str | None]:
         return {"label": self.label, "start": iso(self.start) or "-infinity", "end": iso(self.end)}
+
+
+def narrative(
+    period: Period, snapshot_id: str | None, taken_at: str | None, params: dict[str, int], **extra: object
+) -> dict[str, object]:
+    """Values for a notebook's narrative text: period, previous quarter, snapshot, parameters."""
+    previous = period.previous()
+    return {
+        **period.context(),
+        "previous": previous.label if previous else "no previous quarter",
+        "snapshot_id": snapshot_id,
+        "taken_at": taken_at,
+        **params,
+        **extra,
+    }

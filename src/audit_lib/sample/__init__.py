@@ -13,11 +13,12 @@ from pathlib import Path
 import numpy as np
 
 from audit_lib.errors import UsageError
+from audit_lib.folders import assembled
 from audit_lib.periods import iso
 from audit_lib.sample import background, planted
 from audit_lib.sample.parties import party_list
 from audit_lib.sample.timeline import Timeline
-from audit_lib.sample.writer import FORMATS, assemble, staged, write_table
+from audit_lib.sample.writer import FORMATS, assemble, write_table
 
 MANIFEST_FORMAT = "privacy-audit/planted/1"
 
@@ -49,7 +50,7 @@ def generate_sample(
         "investigation": {role: keys[tag] for role, tag in plan.investigation.items()},
         "rows": {name: frame.height for name, frame in tables.items()},
     }
-    with staged(Path(out_dir)) as folder:
+    with assembled(Path(out_dir)) as folder:
         for name, frame in tables.items():
             write_table(frame, name, folder, fmt)
         text = json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"

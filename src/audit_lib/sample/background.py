@@ -30,10 +30,11 @@ from datetime import date
 import numpy as np
 import polars as pl
 
+from audit_lib.controls.vocabulary import EU, PERMITTED_DISCLOSURE_PURPOSES
+from audit_lib.ingest.schema import CATEGORIES
 from audit_lib.sample.frames import NO_CUSTOMER, days_to_dates, labels, nullable, working_frame
 from audit_lib.sample.parties import Party, party_ids
 from audit_lib.sample.timeline import DAY, NEVER, Timeline, day_number
-from audit_lib.schema import CATEGORIES, EU, PERMITTED_DISCLOSURE_PURPOSES
 
 COUNTRIES = {
     "DE": 11,

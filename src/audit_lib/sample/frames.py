@@ -14,7 +14,7 @@ from collections.abc import Mapping
 import numpy as np
 import polars as pl
 
-from audit_lib.schema import TABLE_BY_NAME, Column
+from audit_lib.ingest.schema import TABLE_BY_NAME, Column
 
 CUSTOMER_REF = "customers.customer_id"
 NO_CUSTOMER = -1

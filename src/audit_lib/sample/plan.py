@@ -8,15 +8,13 @@ from datetime import UTC, date, datetime
 
 import polars as pl
 
+from audit_lib.controls.registry import load_controls
 from audit_lib.sample.frames import NO_CUSTOMER, working_frame, working_schema
 from audit_lib.sample.parties import Party, party_ids
 from audit_lib.sample.timeline import Timeline, secs
 
-#: The controls of controls.md, in its order.
-CONTROL_IDS = (
-    "RET-01", "RET-02", "RET-03", "DSR-01", "DSP-01", "SHR-01", "SHR-02", "SHR-03", "SHR-04",
-    "SHR-05", "SHR-06", "XFR-01", "SEC-01", "SEC-02", "MKT-01", "MKT-02", "TRK-01", "AGE-01",
-)  # fmt: skip
+#: The controls of controls.md, in its order, as the registry loads them.
+CONTROL_IDS = tuple(control.id for control in load_controls())
 SYSTEM_KINDS = {
     "crm": "application", "billing-db": "application", "archive": "archive",
     "access-logs": "access_log", "backups": "backup",

@@ -12,14 +12,15 @@ import calendar
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
+from audit_lib.params import DEFAULTS
 from audit_lib.sample.parties import AGGREGATE, LEGAL, RENDER, TOS, TRANSITION, Party
 from audit_lib.sample.plan import Plan, midnight
 from audit_lib.sample.timeline import Timeline, add_years
 
 D = timedelta
 SEC = D(seconds=1)
-DEADLINE = D(days=30)  # response_days and notice_days
-GRACE = D(days=365)
+DEADLINE = D(days=DEFAULTS["response_days"])  # notice_days has the same default
+GRACE = D(days=DEFAULTS["grace_days"])
 HTML_TOPIC = '<b>"Sold"</b> to partners, without consent? <img src=x onerror=alert(1)>'
 
 

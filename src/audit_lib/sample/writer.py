@@ -7,19 +7,13 @@ so planted rows are not told apart by their keys.
 
 from __future__ import annotations
 
-import os
-import secrets
-import shutil
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import polars as pl
 
-from audit_lib.errors import OutputExistsError
+from audit_lib.ingest.schema import TABLE_BY_NAME, TABLES
 from audit_lib.sample.frames import CUSTOMER_REF
 from audit_lib.sample.parties import Party, party_ids
-from audit_lib.schema import TABLE_BY_NAME, TABLES
 
 #: Table -> (key prefix, the time that orders its keys).
 ID_SCHEME = {
@@ -113,27 +107,3 @@ def write_table(frame: pl.DataFrame, table: str, folder: Path, fmt: str) -> None
             folder / f"{table}.csv", datetime_format="%Y-%m-%dT%H:%M:%SZ",
             date_format="%Y-%m-%d", null_value="",
         )  # fmt: skip
-
-
-def check_target(out_dir: Path) -> None:
-    """Refuse an existing file or a non-empty folder."""
-    if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
-        raise OutputExistsError(f"{out_dir} exists and is not an empty folder; nothing written")
-
-
-@contextmanager
-def staged(out_dir: Path) -> Iterator[Path]:
-    """A fresh folder beside `out_dir`, renamed to it once the block succeeds."""
-    check_target(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    temp = out_dir.parent / f".{out_dir.name}.partial-{os.getpid()}-{secrets.token_hex(4)}"
-    temp.mkdir()
-    try:
-        yield temp
-        check_target(out_dir)
-        if out_dir.exists():
-            out_dir.rmdir()
-        temp.rename(out_dir)
-    except BaseException:
-        shutil.rmtree(temp, ignore_errors=True)
-        raise

@@ -13,18 +13,13 @@ exemptions:
   access_log: "§9 Access Logs: access logs are kept for security"
   indefinite_hold: "§9: a tos_breach or fraud hold active at as_of"
 */
-WITH held AS (
-    SELECT customer_id FROM legal_holds
-    WHERE reason IN ('tos_breach', 'fraud')
-      AND active_at(placed_at, released_at, $as_of)
-)
 SELECT
     p.item_id AS key,
     p.customer_id,
-    utc(p.received_at) + to_years($retention_years) < utc($as_of) AS breaks,
+    past_cap(p.received_at, $retention_years, $as_of) AS breaks,
     CASE
         WHEN p.system_kind = 'access_log' THEN 'access_log'
-        WHEN p.customer_id IN (SELECT customer_id FROM held) THEN 'indefinite_hold'
+        WHEN p.customer_id IN (SELECT customer_id FROM indefinitely_held_customers($as_of)) THEN 'indefinite_hold'
     END AS exemption
 FROM personal_data AS p
 WHERE p.received_at < $as_of

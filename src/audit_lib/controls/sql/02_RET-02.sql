@@ -15,15 +15,6 @@ exemptions:
   access_log: "§9 Access Logs: access logs are kept for security"
   hold: "§9: any legal hold active at as_of"
 */
-WITH expired AS (
-    SELECT customer_id FROM customers
-    WHERE account_status IN ('deactivated', 'cancelled')
-      AND due(deactivated_at, $grace_days) < utc($as_of)
-),
-held AS (
-    SELECT customer_id FROM legal_holds
-    WHERE active_at(placed_at, released_at, $as_of)
-)
 SELECT
     p.item_id AS key,
     p.customer_id,
@@ -31,8 +22,8 @@ SELECT
     CASE
         WHEN p.purpose = 'legal_compliance' THEN 'legal_retention'
         WHEN p.system_kind = 'access_log' THEN 'access_log'
-        WHEN p.customer_id IN (SELECT customer_id FROM held) THEN 'hold'
+        WHEN p.customer_id IN (SELECT customer_id FROM held_customers($as_of)) THEN 'hold'
     END AS exemption
 FROM personal_data AS p
 WHERE p.received_at < $as_of
-  AND p.customer_id IN (SELECT customer_id FROM expired)
+  AND p.customer_id IN (SELECT customer_id FROM expired_accounts($as_of, $grace_days))

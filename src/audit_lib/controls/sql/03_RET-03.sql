@@ -19,11 +19,6 @@ WITH erased AS (
     SELECT customer_id, max(received_at) AS last_asked_at FROM dsr_requests
     WHERE kind = 'deletion' AND outcome = 'fulfilled' AND completed_at < $as_of
     GROUP BY customer_id
-),
-held AS (
-    SELECT customer_id FROM legal_holds
-    WHERE reason IN ('tos_breach', 'fraud')
-      AND active_at(placed_at, released_at, $as_of)
 )
 SELECT
     p.item_id AS key,
@@ -32,7 +27,7 @@ SELECT
     CASE
         WHEN p.purpose = 'legal_compliance' THEN 'legal_retention'
         WHEN p.system_kind = 'access_log' THEN 'access_log'
-        WHEN p.customer_id IN (SELECT customer_id FROM held) THEN 'indefinite_hold'
+        WHEN p.customer_id IN (SELECT customer_id FROM indefinitely_held_customers($as_of)) THEN 'indefinite_hold'
     END AS exemption
 FROM personal_data AS p
 JOIN erased AS e USING (customer_id)

@@ -14,11 +14,7 @@ explanation: >
 SELECT
     request_id AS key,
     customer_id,
-    CASE
-        WHEN completed_at IS NULL THEN due(received_at, $response_days) < utc($as_of)
-        ELSE utc(completed_at) > due(received_at, $response_days)
-    END AS breaks,
+    late(received_at, $response_days, completed_at, $as_of) AS breaks,
     NULL AS exemption
 FROM dsr_requests
-WHERE received_at < $end
-  AND (completed_at IS NULL OR completed_at >= $start)
+WHERE open_during(received_at, completed_at, $start, $end)

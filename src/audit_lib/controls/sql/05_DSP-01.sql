@@ -14,11 +14,7 @@ explanation: >
 SELECT
     dispute_id AS key,
     customer_id,
-    CASE
-        WHEN responded_at IS NULL THEN due(received_at, $response_days) < utc($as_of)
-        ELSE utc(responded_at) > due(received_at, $response_days)
-    END AS breaks,
+    late(received_at, $response_days, responded_at, $as_of) AS breaks,
     NULL AS exemption
 FROM disputes
-WHERE received_at < $end
-  AND (responded_at IS NULL OR responded_at >= $start)
+WHERE open_during(received_at, responded_at, $start, $end)

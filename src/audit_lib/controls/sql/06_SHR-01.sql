@@ -13,10 +13,7 @@ explanation: >
 SELECT
     d.disclosure_id AS key,
     d.customer_id,
-    p.kind <> 'sub_processor' OR NOT (
-        p.authorized_from IS NOT NULL  -- never listed
-        AND active_at(CAST(p.authorized_from AS TIMESTAMP), CAST(p.authorized_until AS TIMESTAMP), utc(d.disclosed_at))
-    ) AS breaks,
+    NOT authorized_at(p.kind, p.authorized_from, p.authorized_until, d.disclosed_at) AS breaks,
     NULL AS exemption
 FROM disclosures AS d
 JOIN parties AS p USING (party_id)

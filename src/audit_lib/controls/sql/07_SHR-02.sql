@@ -14,7 +14,7 @@ explanation: >
 SELECT
     d.disclosure_id AS key,
     d.customer_id,
-    p.dpa_signed_at IS NULL OR p.dpa_signed_at > CAST(d.disclosed_at AS DATE) AS breaks,
+    NOT bound_at(p.dpa_signed_at, d.disclosed_at) AS breaks,
     NULL AS exemption
 FROM disclosures AS d
 JOIN parties AS p USING (party_id)

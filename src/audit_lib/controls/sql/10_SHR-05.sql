@@ -13,10 +13,7 @@ explanation: >
 SELECT
     disclosure_id AS key,
     customer_id,
-    CASE
-        WHEN customer_notified_at IS NULL THEN due(disclosed_at, $notice_days) < utc($as_of)
-        ELSE utc(customer_notified_at) > due(disclosed_at, $notice_days)
-    END AS breaks,
+    late(disclosed_at, $notice_days, customer_notified_at, $as_of) AS breaks,
     NULL AS exemption
 FROM disclosures
 WHERE disclosed_at >= $start AND disclosed_at < $end

@@ -13,13 +13,8 @@ explanation: >
 SELECT
     d.disclosure_id AS key,
     d.customer_id,
-    d.purpose NOT IN ('render_services', 'legal_requirement', 'tos_breach') AS breaks,
+    NOT limited_sharing_purpose(d.purpose) AS breaks,
     NULL AS exemption
 FROM disclosures AS d
 WHERE d.disclosed_at >= $start AND d.disclosed_at < $end
-  AND EXISTS (
-      SELECT 1 FROM consents AS c
-      WHERE c.customer_id = d.customer_id
-        AND c.kind = 'limit_sharing'
-        AND active_at(c.given_at, c.withdrawn_at, d.disclosed_at)
-  )
+  AND consent_active(d.customer_id, 'limit_sharing', d.disclosed_at)

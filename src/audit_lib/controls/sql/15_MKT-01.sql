@@ -12,15 +12,10 @@ explanation: >
 SELECT
     m.message_id AS key,
     m.customer_id,
-    NOT EXISTS (
-        SELECT 1 FROM consents AS k
-        WHERE k.customer_id = m.customer_id
-          AND k.kind = 'marketing_opt_in'
-          AND active_at(k.given_at, k.withdrawn_at, m.sent_at)
-    ) AS breaks,
+    NOT consent_active(m.customer_id, 'marketing_opt_in', m.sent_at) AS breaks,
     NULL AS exemption
 FROM communications AS m
 JOIN customers AS c USING (customer_id)
 WHERE m.sent_at >= $start AND m.sent_at < $end
-  AND m.kind IN ('newsletter', 'promotion')
+  AND marketing_message(m.kind)
   AND in_eu(c.country)

@@ -1,0 +1,105 @@
+"""Evaluate the controls over a snapshot: the one API behind CLI, notebooks and tests."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from audit_lib.controls.registry import Control, load_controls
+from audit_lib.controls.vocabulary import install_macros
+from audit_lib.ingest.snapshot import SnapshotInfo, opened
+from audit_lib.params import resolve
+from audit_lib.periods import Period
+
+# Each control's population judged and counted in one aggregate: a breaking record
+# with an exemption is an exception, without one a violation.
+JUDGE = """
+SELECT
+    count(*) AS population,
+    coalesce(list(key ORDER BY key) FILTER (WHERE breaks AND exemption IS NULL), []) AS violations,
+    coalesce(list([key, exemption] ORDER BY key) FILTER (WHERE breaks AND exemption IS NOT NULL), [])
+        AS exceptions
+FROM (
+    SELECT key, coalesce(breaks, false) AS breaks, exemption
+    FROM ({query}) AS population
+    {restriction}
+)
+"""
+
+
+@dataclass(frozen=True)
+class ControlResult:
+    control: Control
+    population: int
+    violations: list[str]
+    exceptions: list[tuple[str, str]]
+
+    @property
+    def id(self) -> str:
+        return self.control.id
+
+    @property
+    def status(self) -> str:
+        return "fail" if self.violations else "pass"
+
+
+@dataclass(frozen=True)
+class Findings:
+    period: Period
+    params: dict[str, int]
+    snapshot: SnapshotInfo
+    controls: list[ControlResult] = field(default_factory=list)
+    customer_id: str | None = None
+
+    def result(self, control_id: str) -> ControlResult:
+        return next(r for r in self.controls if r.control.id == control_id)
+
+
+def judge(
+    con: duckdb.DuckDBPyConnection,
+    control: Control,
+    bindings: dict[str, object],
+    customer_id: str | None = None,
+) -> ControlResult:
+    """Run one control; with `customer_id`, only that customer's records."""
+    restriction = "WHERE customer_id = $customer_id" if customer_id is not None else ""
+    sql = JUDGE.format(query=control.query, restriction=restriction)
+    names = (*control.parameters, "customer_id") if customer_id is not None else control.parameters
+    values = {**bindings, "customer_id": customer_id}
+    population, violations, exceptions = con.execute(sql, {n: values[n] for n in names}).fetchone()
+    return ControlResult(control, population, violations, [(k, r) for k, r in exceptions])
+
+
+def evaluate_connection(
+    con: duckdb.DuckDBPyConnection,
+    info: SnapshotInfo,
+    period: Period,
+    params: dict[str, object] | None = None,
+    customer_id: str | None = None,
+    on_control: Callable[[Control], None] | None = None,
+) -> Findings:
+    """Judge every control over `period` on an open snapshot whose identity is `info`."""
+    resolved = resolve(params)
+    install_macros(con)
+    bindings = {**period.bind(), **resolved}
+    results = []
+    for control in load_controls():
+        results.append(judge(con, control, bindings, customer_id))
+        if on_control:
+            on_control(control)
+    return Findings(period, resolved, info, results, customer_id)
+
+
+def evaluate(
+    snapshot_path: Path | str,
+    period: Period,
+    params: dict[str, object] | None = None,
+    customer_id: str | None = None,
+    on_control: Callable[[Control], None] | None = None,
+) -> Findings:
+    """Judge every control over `period` on a snapshot opened read-only."""
+    with opened(snapshot_path) as (con, info):
+        return evaluate_connection(con, info, period, params, customer_id, on_control)

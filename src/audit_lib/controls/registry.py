@@ -1,0 +1,93 @@
+"""The controls of controls.md, one SQL file each, loaded in spec order.
+
+A control file is a YAML header in a leading block comment and a query. The
+query returns one row per member of the control's population with columns
+`key`, `customer_id`, `breaks` (the rule is broken) and `exemption` (the
+first exemption the record meets, or NULL). Parameters are bound by name
+(`$as_of`, `$start`, `$end`, `$retention_years`, ...), never pasted in.
+
+Adding a control is adding a file `NN_<ID>.sql` to `sql/`. The queries speak
+the vocabulary of `controls.vocabulary`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+from audit_lib.errors import AuditError
+
+SQL_DIR = Path(__file__).parent / "sql"
+HEADER = re.compile(r"^\s*/\*(?P<header>.*?)\*/(?P<query>.*)$", re.DOTALL)
+PARAMETER = re.compile(r"\$([a-z_]+)")
+REQUIRED = ("id", "clause", "title", "kind", "key", "explanation")
+
+
+class ControlDefinitionError(AuditError):
+    """A malformed control file; names the file."""
+
+    exit_code = 1
+
+
+@dataclass(frozen=True)
+class Control:
+    id: str
+    clause: str
+    title: str
+    kind: str
+    key: str
+    explanation: str
+    query: str
+    exemptions: dict[str, str] = field(default_factory=dict)
+    path: Path | None = None
+
+    @property
+    def parameters(self) -> tuple[str, ...]:
+        """The names the query binds, in order of first use."""
+        return query_parameters(self.query)
+
+
+def query_parameters(sql: str) -> tuple[str, ...]:
+    """The `$name` parameters a query binds, in order of first use."""
+    return tuple(dict.fromkeys(PARAMETER.findall(sql)))
+
+
+def parse_control(path: Path) -> Control:
+    match = HEADER.match(path.read_text(encoding="utf-8"))
+    if not match:
+        raise ControlDefinitionError(f"{path}: no /* header */ before the query")
+    try:
+        header = yaml.safe_load(match["header"]) or {}
+    except yaml.YAMLError as exc:
+        raise ControlDefinitionError(f"{path}: header is not YAML: {exc}") from None
+    missing = [name for name in REQUIRED if not header.get(name)]
+    if missing:
+        raise ControlDefinitionError(f"{path}: header lacks {', '.join(missing)}")
+    if header["kind"] not in ("state", "event"):
+        raise ControlDefinitionError(f"{path}: kind must be state or event")
+    fields = {name: str(header[name]).strip() for name in REQUIRED}
+    exemptions = {str(k): str(v) for k, v in (header.get("exemptions") or {}).items()}
+    return Control(**fields, exemptions=exemptions, query=match["query"].strip(), path=path)
+
+
+@cache
+def load_controls(directory: Path = SQL_DIR) -> tuple[Control, ...]:
+    """Every control, in the order of its file names (the order of controls.md)."""
+    controls = tuple(parse_control(path) for path in sorted(directory.glob("*.sql")))
+    seen: set[str] = set()
+    for control in controls:
+        if control.id in seen:
+            raise ControlDefinitionError(f"{control.path}: duplicate control id {control.id}")
+        seen.add(control.id)
+    return controls
+
+
+def control_by_id(control_id: str) -> Control:
+    for control in load_controls():
+        if control.id == control_id:
+            return control
+    raise AuditError(f"unknown control {control_id!r}")

@@ -1,0 +1,131 @@
+"""findings.json and evidence/<CONTROL-ID>.csv: written from Findings, read back for the report.
+
+The evidence rows are the one source of the per-record outcomes: the CSV files
+are written from `evidence_rows`, and the exceptions register is aggregated
+(in DuckDB) from the same rows, whether they come from Findings just
+evaluated or from the CSV files of a folder.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from audit_lib import __version__
+from audit_lib.findings.documents import read_document, snapshot_identity, write_document
+from audit_lib.periods import iso, utc_now
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from audit_lib.controls.evaluate import ControlResult, Findings
+
+FORMAT = "privacy-audit/findings/1"
+EVIDENCE_COLUMNS = ("key", "outcome", "reason")
+#: How many keys the exceptions register shows per control and reason.
+SAMPLE_KEYS = 5
+
+EXCEPTIONS_BY_REASON = """
+SELECT control, reason, count(*) AS n, list(key ORDER BY key)[1:$sample] AS first_keys
+FROM evidence
+WHERE outcome = 'exception'
+GROUP BY control, reason
+ORDER BY list_position($controls, control), reason
+"""
+
+
+def control_summary(result: ControlResult) -> dict[str, object]:
+    c = result.control
+    return {
+        "id": c.id,
+        "clause": c.clause,
+        "title": c.title,
+        "kind": c.kind,
+        "key": c.key,
+        "status": result.status,
+        "population": result.population,
+        "violations": len(result.violations),
+        "exceptions": len(result.exceptions),
+    }
+
+
+def findings_document(findings: Findings) -> dict[str, object]:
+    return {
+        "format": FORMAT,
+        "period": findings.period.to_json(),
+        "as_of": iso(findings.period.as_of),
+        "snapshot": snapshot_identity(findings.snapshot),
+        "parameters": findings.params,
+        "generated_at": iso(utc_now()),
+        "suite_version": __version__,
+        "controls": [control_summary(r) for r in findings.controls],
+    }
+
+
+def evidence_rows(result: ControlResult) -> list[tuple[str, str, str]]:
+    """`(key, outcome, reason)` sorted by outcome then key."""
+    rows = [(key, "exception", reason) for key, reason in result.exceptions]
+    rows += [(key, "violation", "") for key in result.violations]
+    return sorted(rows, key=lambda row: (row[1], row[0]))
+
+
+def write_findings(findings: Findings, folder: Path) -> dict[str, object]:
+    """Write findings.json and one evidence CSV per control into `folder`."""
+    document = findings_document(findings)
+    write_document(document, folder / "findings.json")
+    evidence = folder / "evidence"
+    evidence.mkdir()
+    for result in findings.controls:
+        with (evidence / f"{result.control.id}.csv").open("w", newline="", encoding="utf-8") as fh:
+            writer = csv.writer(fh, lineterminator="\n")
+            writer.writerow(EVIDENCE_COLUMNS)
+            writer.writerows(evidence_rows(result))
+    return document
+
+
+def read_findings(path: Path) -> dict[str, object]:
+    """A findings.json document, checked by its format."""
+    return read_document(path, FORMAT)
+
+
+def evidence_of(findings: Findings) -> pl.DataFrame:
+    """Every control's evidence rows, with a `control` column, from evaluated Findings."""
+    import polars as pl
+
+    rows = [(r.control.id, *row) for r in findings.controls for row in evidence_rows(r)]
+    return pl.DataFrame(rows, schema=_evidence_schema(), orient="row")
+
+
+def read_evidence(folder: Path, control_ids: list[str]) -> pl.DataFrame:
+    """The evidence CSV files of `folder` (those present), with a `control` column."""
+    import duckdb
+    import polars as pl
+
+    files = [str(folder / f"{cid}.csv") for cid in control_ids if (folder / f"{cid}.csv").is_file()]
+    if not files:
+        return pl.DataFrame(schema=_evidence_schema())
+    columns = {name: "VARCHAR" for name in EVIDENCE_COLUMNS}
+    with duckdb.connect() as con:
+        relation = con.read_csv(files, header=True, columns=columns, filename=True)
+        return relation.select(
+            "parse_filename(filename, true) AS control, key, outcome, coalesce(reason, '') AS reason"
+        ).pl()
+
+
+def exceptions_by_reason(
+    evidence: pl.DataFrame, control_ids: list[str]
+) -> list[tuple[str, str, int, list[str]]]:
+    """(control, reason, count, first keys) in control order, aggregated in DuckDB."""
+    import duckdb
+
+    with duckdb.connect() as con:
+        con.register("evidence", evidence)
+        rows = con.execute(EXCEPTIONS_BY_REASON, {"sample": SAMPLE_KEYS, "controls": control_ids}).fetchall()
+    return [(c, r, n, list(keys)) for c, r, n, keys in rows]
+
+
+def _evidence_schema() -> dict[str, object]:
+    import polars as pl
+
+    return {"control": pl.String, "key": pl.String, "outcome": pl.String, "reason": pl.String}

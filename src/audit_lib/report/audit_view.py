@@ -1,0 +1,187 @@
+"""What the quarterly notebooks show of an audit's findings, loaded in one place.
+
+Under `privacy-audit run quarterly` the notebooks receive findings.json (by a
+path relative to the notebook) and only read it, with its evidence/ folder;
+run by hand in JupyterLab or under nbval they evaluate the controls
+themselves. Either way they get the same `AuditView`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from audit_lib.errors import UsageError
+from audit_lib.periods import Period, iso, narrative
+
+if TYPE_CHECKING:
+    import polars as pl
+
+#: Rows of the exceptions register: (control id, reason, count, first keys).
+ExceptionRow = tuple[str, str, int, list[str]]
+
+
+@dataclass(frozen=True)
+class AuditView:
+    """One audit's findings as the notebooks show them."""
+
+    period: Period
+    parameters: dict[str, int]
+    snapshot: dict[str, str | None]
+    generated_at: str | None
+    suite_version: str
+    controls: list[dict[str, object]]
+    exceptions: list[ExceptionRow] = field(default_factory=list)
+    source: str = "evaluated in the notebook"
+
+    @classmethod
+    def of(cls, document: dict, exceptions: list[ExceptionRow], source: str) -> AuditView:
+        """The view of a findings.json document."""
+        return cls(
+            period=Period.parse(document["period"]["label"]),
+            parameters=document["parameters"],
+            snapshot=document["snapshot"],
+            generated_at=document.get("generated_at"),
+            suite_version=document.get("suite_version", ""),
+            controls=document["controls"],
+            exceptions=exceptions,
+            source=source,
+        )
+
+    def scorecard(self) -> pl.DataFrame:
+        """One row per control, in the order of controls.md."""
+        import polars as pl
+
+        columns = ("id", "clause", "title", "status", "population", "violations", "exceptions")
+        return pl.DataFrame([{c: row[c] for c in columns} for row in self.controls])
+
+    def explanations(self) -> list[dict[str, object]]:
+        """Each control's clause, title, explanation and declared exemptions."""
+        from audit_lib.controls.registry import control_by_id
+
+        rows = []
+        for row in self.controls:
+            control = control_by_id(str(row["id"]))
+            rows.append({**row, "explanation": control.explanation, "exemptions": control.exemptions})
+        return rows
+
+    def identity(self) -> list[dict[str, object]]:
+        """The facts a report must state: period, as_of, snapshot, run, parameters."""
+        facts = [
+            ("period", self.period.label),
+            ("start", iso(self.period.start) or "-infinity"),
+            ("end (as_of)", iso(self.period.as_of)),
+            ("snapshot id", self.snapshot.get("id")),
+            ("snapshot sha256", self.snapshot.get("sha256")),
+            ("snapshot taken at", self.snapshot.get("taken_at")),
+            ("run at", self.generated_at),
+            ("suite version", self.suite_version),
+            ("findings", self.source),
+        ]
+        facts += [(f"parameter {name}", value) for name, value in self.parameters.items()]
+        return [{"": name, "value": value} for name, value in facts]
+
+    def context(self) -> dict[str, object]:
+        """Values for narrative text: period, bounds, as_of, snapshot, run."""
+        snapshot = self.snapshot
+        return narrative(
+            self.period, snapshot.get("id"), snapshot.get("taken_at"), self.parameters,
+            generated_at=self.generated_at,
+        )  # fmt: skip
+
+    def summary(self) -> dict[str, object]:
+        """Totals for the narrative: controls, failed, violations, exceptions."""
+        failed = [str(c["id"]) for c in self.controls if c["status"] == "fail"]
+        return {
+            "controls": len(self.controls),
+            "failed": len(failed),
+            "passed": len(self.controls) - len(failed),
+            "failed_ids": ", ".join(failed) or "none",
+            "violations": sum(int(c["violations"]) for c in self.controls),
+            "exceptions": sum(int(c["exceptions"]) for c in self.controls),
+        }
+
+    def exceptions_register(self) -> pl.DataFrame:
+        """Every exemption a control declares, with how often it was claimed (0 included)."""
+        import polars as pl
+
+        claimed = {(c, r): (n, keys) for c, r, n, keys in self.exceptions}
+        rows = []
+        for control in self.explanations():
+            declared = dict(control["exemptions"])
+            reasons = list(declared) + [r for c, r in claimed if c == control["id"] and r not in declared]
+            for reason in reasons:
+                n, keys = claimed.get((control["id"], reason), (0, []))
+                rows.append({
+                    "control": control["id"], "clause": control["clause"], "reason": reason,
+                    "exemption": declared.get(reason, ""), "exceptions": n, "first keys": ", ".join(keys),
+                })  # fmt: skip
+        schema = {"control": pl.String, "clause": pl.String, "reason": pl.String}
+        schema |= {"exemption": pl.String, "exceptions": pl.Int64, "first keys": pl.String}
+        return pl.DataFrame(rows, schema=schema)
+
+    def compare(self, previous: str | Path) -> pl.DataFrame | None:
+        """This audit's control counts beside those of a previous findings.json; None without one."""
+        import polars as pl
+
+        from audit_lib.findings.quarterly import read_findings
+
+        if not previous:
+            return None
+        before = {c["id"]: c for c in read_findings(Path(previous))["controls"]}
+        rows = []
+        for now in self.controls:
+            old = before.get(now["id"], {})
+            rows.append({
+                "id": now["id"], "title": now["title"],
+                "status before": old.get("status"), "violations before": old.get("violations"),
+                "exceptions before": old.get("exceptions"),
+                "status": now["status"], "violations": now["violations"], "exceptions": now["exceptions"],
+            })  # fmt: skip
+        return pl.DataFrame(rows)
+
+
+def load_audit(
+    snapshot: str | Path,
+    period: str,
+    params: str | dict[str, object] = "{}",
+    findings: str | Path = "",
+    snapshot_id: str = "",
+) -> AuditView:
+    """Read `findings` (a findings.json) when given, else evaluate the snapshot."""
+    from audit_lib.ingest.snapshot import require_snapshot_id
+    from audit_lib.params import parse_json
+
+    chosen = Period.parse(period)
+    if findings:
+        return read_view(Path(findings), chosen, snapshot)
+    require_snapshot_id(Path(snapshot), snapshot_id)
+    return evaluate_view(Path(snapshot), chosen, parse_json(params))
+
+
+def read_view(path: Path, period: Period | None = None, snapshot: str | Path | None = None) -> AuditView:
+    """An AuditView from findings.json and the evidence/ folder beside it."""
+    from audit_lib.findings.quarterly import exceptions_by_reason, read_evidence, read_findings
+    from audit_lib.ingest.snapshot import require_snapshot_id
+
+    document = read_findings(path)
+    label = document["period"]["label"]
+    if period is not None and label != period.label:
+        raise UsageError(f"{path}: findings of period {label}, not {period.label}")
+    if snapshot:
+        require_snapshot_id(Path(snapshot), document["snapshot"]["id"], path)
+    ids = [c["id"] for c in document["controls"]]
+    exceptions = exceptions_by_reason(read_evidence(path.parent / "evidence", ids), ids)
+    return AuditView.of(document, exceptions, source=path.name)
+
+
+def evaluate_view(snapshot: Path, period: Period, params: dict[str, int]) -> AuditView:
+    """Evaluate every control now and present the result as findings.json would."""
+    from audit_lib.controls.evaluate import evaluate
+    from audit_lib.findings.quarterly import evidence_of, exceptions_by_reason, findings_document
+
+    findings = evaluate(snapshot, period, params)
+    ids = [r.control.id for r in findings.controls]
+    exceptions = exceptions_by_reason(evidence_of(findings), ids)
+    return AuditView.of(findings_document(findings), exceptions, source="evaluated in the notebook")

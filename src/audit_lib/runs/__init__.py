@@ -1,0 +1,1 @@
+"""Whole runs: papermill execution of the notebooks, the quarterly audit, the investigation."""

@@ -1,0 +1,90 @@
+"""Executed notebooks in a finished folder re-run elsewhere; a failing notebook keeps its context."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import nbformat
+import papermill
+import pytest
+
+from audit_lib.cli import app
+from audit_lib.errors import NotebookError
+from audit_lib.runs import notebooks
+
+pytestmark = pytest.mark.slow
+
+
+def injected_parameters(notebook: Path) -> dict[str, object]:
+    """The parameters papermill injected into an executed notebook."""
+    return nbformat.read(notebook, as_version=4).metadata["papermill"]["parameters"]
+
+
+def rerun_every_notebook(folder: Path) -> list[Path]:
+    """Re-execute each notebook of `folder` in place, from its own directory, as saved."""
+    executed = sorted(folder.rglob("*.ipynb"))
+    for notebook in executed:
+        papermill.execute_notebook(
+            str(notebook), str(notebook), progress_bar=False, kernel_name="python3", cwd=str(notebook.parent)
+        )
+    return executed
+
+
+def test_a_report_folder_re_runs_elsewhere(cli, sample_snapshot: Path, tmp_path: Path) -> None:
+    out = tmp_path / "report"
+    result = cli.invoke(app, ["run", "quarterly", "--snapshot", str(sample_snapshot), "--period", "2026-Q3",
+                              "--out", str(out)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    for notebook in (out / "notebooks").glob("*.ipynb"):
+        parameters = injected_parameters(notebook)
+        assert parameters["findings"] == "../findings.json"
+        assert parameters["snapshot"] == str(sample_snapshot.resolve())
+        assert parameters["snapshot_id"] == json.loads((out / "findings.json").read_text())["snapshot"]["id"]
+        assert ".partial" not in json.dumps(parameters)
+    moved = shutil.copytree(out, tmp_path / "elsewhere" / "copy")
+    assert len(rerun_every_notebook(moved)) == 6
+
+
+def test_an_investigation_folder_re_runs_elsewhere(cli, sample_snapshot: Path, tmp_path: Path) -> None:
+    out = tmp_path / "case"
+    result = cli.invoke(app, ["investigate", "--snapshot", str(sample_snapshot), "--customer", "C0000001",
+                              "--out", str(out)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    parameters = injected_parameters(out / "investigate.ipynb")
+    assert parameters["investigation"] == "investigation.json"
+    assert ".partial" not in json.dumps(parameters)
+    moved = shutil.copytree(out, tmp_path / "elsewhere")
+    assert rerun_every_notebook(moved) == [moved / "investigate.ipynb"]
+
+
+def test_a_failing_notebook_is_kept_with_its_cell_and_exception(
+    cli, sample_snapshot: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    broken = nbformat.v4.new_notebook()
+    broken.cells = [
+        nbformat.v4.new_code_cell('snapshot = ""', metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell("x = 1"),
+        nbformat.v4.new_code_cell("raise ValueError('the figure cannot be drawn')"),
+    ]
+    path = tmp_path / "broken.ipynb"
+    nbformat.write(broken, path)
+    monkeypatch.setattr(notebooks, "notebook_path", lambda name: path)
+    out = tmp_path / "reports" / "q3"
+    result = cli.invoke(app, ["run", "quarterly", "--snapshot", str(sample_snapshot), "--period", "2026-Q3",
+                              "--out", str(out)])  # fmt: skip
+    assert result.exit_code == 1
+    message = result.stderr
+    assert "failed in cell 3" in message and "ValueError: the figure cannot be drawn" in message
+    kept = sorted((tmp_path / "reports").glob("*.failed-*.ipynb"))
+    assert kept and str(kept[0]) in message
+    outputs = nbformat.read(kept[0], as_version=4).cells[-1].outputs
+    assert outputs[0]["ename"] == "ValueError"
+    assert not out.exists() and not list((tmp_path / "reports").glob(".*partial*"))
+
+
+def test_notebook_error_carries_its_context() -> None:
+    error = NotebookError("scorecard", cell=3, ename="KeyError", evalue="'x'", kept=Path("/tmp/x.ipynb"))
+    assert (error.notebook, error.cell, error.ename, error.evalue) == ("scorecard", 3, "KeyError", "'x'")
+    assert "/tmp/x.ipynb" in str(error)
