@@ -62,7 +62,9 @@ def test_an_investigation_folder_re_runs_elsewhere(cli, sample_snapshot: Path, t
 def test_a_failing_notebook_is_kept_with_its_cell_and_exception(
     cli, sample_snapshot: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    broken = nbformat.v4.new_notebook()
+    broken = nbformat.v4.new_notebook(
+        metadata={"kernelspec": {"name": "python3", "language": "python", "display_name": "Python 3"}}
+    )
     broken.cells = [
         nbformat.v4.new_code_cell('snapshot = ""', metadata={"tags": ["parameters"]}),
         nbformat.v4.new_code_cell("x = 1"),
@@ -77,8 +79,8 @@ def test_a_failing_notebook_is_kept_with_its_cell_and_exception(
     assert result.exit_code == 1
     message = result.stderr
     assert "failed in cell 3" in message and "ValueError: the figure cannot be drawn" in message
-    kept = sorted((tmp_path / "reports").glob("*.failed-*.ipynb"))
-    assert kept and str(kept[0]) in message
+    kept = [p for p in (tmp_path / "reports").glob("q3.*.failed.ipynb") if str(p) in message]
+    assert len(kept) == 1
     outputs = nbformat.read(kept[0], as_version=4).cells[-1].outputs
     assert outputs[0]["ename"] == "ValueError"
     assert not out.exists() and not list((tmp_path / "reports").glob(".*partial*"))

@@ -39,7 +39,7 @@ def run_investigation(
     folder = out or dated_folder("investigation", str(dispute_id or customer_id), "{today}")
     with assembled(folder) as tmp:
         write_document(document, tmp / DOCUMENT)
-        render_investigation(snapshot, document, tmp, folder.resolve().parent)
+        render_investigation(snapshot, document, tmp, folder.resolve())
         write_manifest(tmp)
     return folder
 
@@ -54,7 +54,7 @@ def no_customer_message(dispute: dict, as_of: str) -> str:
     )
 
 
-def render_investigation(snapshot: Path, document: dict, tmp: Path, failed_dir: Path) -> None:
+def render_investigation(snapshot: Path, document: dict, tmp: Path, folder: Path) -> None:
     """Execute investigate.ipynb over the written document and render investigation.html."""
     from audit_lib.report.render import render_report
     from audit_lib.runs.notebooks import INVESTIGATION, execute
@@ -70,6 +70,6 @@ def render_investigation(snapshot: Path, document: dict, tmp: Path, failed_dir: 
         "params": json.dumps(document["parameters"]),
         "investigation": DOCUMENT,
     }
-    executed = execute(INVESTIGATION, tmp, parameters, failed_dir)
+    executed = execute(INVESTIGATION, tmp, parameters, folder)
     subject = f"complaint {dispute['id']}" if dispute else f"customer {customer['id']}"
     render_report(executed, tmp / "investigation.html", title=f"Investigation of {subject}")

@@ -28,15 +28,14 @@ def notebook_path(name: str) -> Path:
     return path
 
 
-def execute(
-    names: tuple[str, ...], out_dir: Path, parameters: dict[str, object], failed_dir: Path
-) -> list[Path]:
+def execute(names: tuple[str, ...], out_dir: Path, parameters: dict[str, object], folder: Path) -> list[Path]:
     """Run the notebooks with `parameters` into `out_dir`, a kernel per core at a time.
 
     Each kernel starts in `out_dir`, so relative parameters name files of the
     folder and stay valid once it is moved into place (papermill's `cwd` would
     chdir this whole process, and notebooks run in threads). A notebook that
-    fails is copied into `failed_dir`, named in the NotebookError.
+    fails is kept beside `folder` (the folder being assembled), named in the
+    NotebookError, since the partial folder is removed.
     """
     out_dir = out_dir.resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -44,7 +43,7 @@ def execute(
     workers = max(1, min(len(names), os.cpu_count() or 1))
     with Progress("running notebooks", total=len(names)) as progress, ThreadPoolExecutor(workers) as pool:
         runs = [
-            pool.submit(_execute_one, name, target, parameters, failed_dir)
+            pool.submit(_execute_one, name, target, parameters, folder)
             for name, target in zip(names, targets, strict=True)
         ]
         for run in as_completed(runs):
@@ -52,7 +51,7 @@ def execute(
     return targets
 
 
-def _execute_one(name: str, target: Path, parameters: dict[str, object], failed_dir: Path) -> str:
+def _execute_one(name: str, target: Path, parameters: dict[str, object], folder: Path) -> str:
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
@@ -68,18 +67,19 @@ def _execute_one(name: str, target: Path, parameters: dict[str, object], failed_
             resources={"metadata": {"path": str(target.parent)}},
         )
     except PapermillExecutionError as exc:
-        kept = keep_failed(target, failed_dir)
+        kept = keep_failed(target, folder)
         raise NotebookError(
             name, cell=exc.cell_index, ename=exc.ename, evalue=exc.evalue, kept=kept
         ) from None
     return name
 
 
-def keep_failed(target: Path, failed_dir: Path) -> Path | None:
-    """Copy a failed notebook out of the folder that is about to be removed."""
+def keep_failed(target: Path, folder: Path) -> Path | None:
+    """Copy a failed notebook out of the folder about to be removed: `<folder>.<name>.failed.ipynb`."""
     if not target.is_file():
         return None
-    failed_dir.mkdir(parents=True, exist_ok=True)
-    kept = failed_dir / f"{target.stem}.failed-{os.getpid()}.ipynb"
+    kept = folder.with_name(f"{folder.name}.{target.stem}.failed.ipynb")
+    if kept.exists():
+        kept = kept.with_name(f"{folder.name}.{target.stem}.failed-{os.getpid()}.ipynb")
     shutil.copyfile(target, kept)
     return kept

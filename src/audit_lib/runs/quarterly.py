@@ -66,7 +66,7 @@ def render_quarterly(snapshot: Path, findings: Findings, tmp: Path, folder: Path
         "findings": FINDINGS_FROM_NOTEBOOK,
         "previous_findings": str(previous) if previous else "",
     }
-    executed = execute(QUARTERLY, tmp / "notebooks", parameters, failed_dir=folder.parent)
+    executed = execute(QUARTERLY, tmp / "notebooks", parameters, folder)
     render_report(executed, tmp / "report.html")
 
 
