@@ -179,7 +179,11 @@ def _csv_value(value: object) -> str:
     return str(value)
 
 
-def make_snapshot(folder: Path, partial: PartialRows, taken_at: str | None = None) -> Path:
+#: Hand-built snapshots are taken late enough to audit any period the tests name.
+LATE_TAKEN_AT = "2030-01-01T00:00:00Z"
+
+
+def make_snapshot(folder: Path, partial: PartialRows, taken_at: str | None = LATE_TAKEN_AT) -> Path:
     """Write the completed export under `folder` and build `folder/snapshot.duckdb`."""
     from audit_lib.ingest.snapshot import build_snapshot
 

@@ -10,9 +10,10 @@ import duckdb
 
 from audit_lib.controls.registry import Control, load_controls
 from audit_lib.controls.vocabulary import install_macros
+from audit_lib.errors import UsageError
 from audit_lib.ingest.snapshot import SnapshotInfo, opened
 from audit_lib.params import resolve
-from audit_lib.periods import Period
+from audit_lib.periods import Period, iso
 
 # Each control's population judged and counted in one aggregate: a breaking record
 # with an exemption is an exception, without one a violation.
@@ -83,6 +84,7 @@ def evaluate_connection(
 ) -> Findings:
     """Judge every control over `period` on an open snapshot whose identity is `info`."""
     resolved = resolve(params)
+    require_visible(period, info)
     install_macros(con)
     bindings = {**period.bind(), **resolved}
     results = []
@@ -91,6 +93,16 @@ def evaluate_connection(
         if on_control:
             on_control(control)
     return Findings(period, resolved, info, results, customer_id)
+
+
+def require_visible(period: Period, info: SnapshotInfo) -> None:
+    """Refuse an as_of the snapshot cannot show: after its taken_at (controls.md, Terms)."""
+    if period.as_of > info.taken_at:
+        taken = iso(info.taken_at)
+        raise UsageError(
+            f"as_of {iso(period.as_of)} is after the snapshot's taken_at {taken}: the snapshot cannot "
+            f"show the inventory then. Audit up to {taken} with --as-of {taken}, or take a newer snapshot."
+        )
 
 
 def evaluate(

@@ -145,7 +145,7 @@ def investigate(
     is written here. For a dispute without customer, every control is listed
     "not judged" with empty key lists.
     """
-    from audit_lib.controls.evaluate import evaluate_connection
+    from audit_lib.controls.evaluate import evaluate_connection, require_visible
     from audit_lib.controls.vocabulary import install_macros
     from audit_lib.ingest.snapshot import opened
     from audit_lib.params import resolve
@@ -156,10 +156,16 @@ def investigate(
     with opened(snapshot) as (con, info):
         install_macros(con)
         when = _as_of(as_of, info.taken_at)
+        period = Period.until(when)
+        require_visible(period, info)
         dispute = find_dispute(con, dispute_id, resolved["response_days"], when) if dispute_id else None
+        if dispute and when < dispute["received_at"]:
+            raise UsageError(
+                f"as_of {iso(when)} is before dispute {dispute_id} was received "
+                f"({iso(dispute['received_at'])}): there is nothing to investigate yet"
+            )
         who = dispute["customer_id"] if dispute else customer_id
         customer = find_customer(con, who) if who is not None else None
-        period = Period.until(when)
         findings = evaluate_connection(con, info, period, resolved, customer_id=who) if customer else None
         events = timeline(con, who) if customer else []
     return {

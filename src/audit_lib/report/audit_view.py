@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from audit_lib.errors import UsageError
 from audit_lib.periods import Period, iso, narrative
+from audit_lib.report.display import NOTHING_TO_JUDGE
 
 if TYPE_CHECKING:
     import polars as pl
@@ -54,7 +55,7 @@ class AuditView:
         import polars as pl
 
         columns = ("id", "clause", "title", "status", "population", "violations", "exceptions")
-        return pl.DataFrame([{c: row[c] for c in columns} for row in self.controls])
+        return pl.DataFrame([{c: shown(row)[c] for c in columns} for row in self.controls])
 
     def explanations(self) -> list[dict[str, object]]:
         """Each control's clause, title, explanation and declared exemptions."""
@@ -63,7 +64,7 @@ class AuditView:
         rows = []
         for row in self.controls:
             control = control_by_id(str(row["id"]))
-            rows.append({**row, "explanation": control.explanation, "exemptions": control.exemptions})
+            rows.append({**shown(row), "explanation": control.explanation, "exemptions": control.exemptions})
         return rows
 
     def identity(self) -> list[dict[str, object]]:
@@ -93,10 +94,13 @@ class AuditView:
     def summary(self) -> dict[str, object]:
         """Totals for the narrative: controls, failed, violations, exceptions."""
         failed = [str(c["id"]) for c in self.controls if c["status"] == "fail"]
+        empty = [str(c["id"]) for c in self.controls if shown(c)["status"] == NOTHING_TO_JUDGE]
         return {
             "controls": len(self.controls),
             "failed": len(failed),
-            "passed": len(self.controls) - len(failed),
+            "passed": len(self.controls) - len(failed) - len(empty),
+            "nothing_to_judge": len(empty),
+            "nothing_to_judge_ids": ", ".join(empty) or "none",
             "failed_ids": ", ".join(failed) or "none",
             "violations": sum(int(c["violations"]) for c in self.controls),
             "exceptions": sum(int(c["exceptions"]) for c in self.controls),
@@ -140,6 +144,13 @@ class AuditView:
                 "status": now["status"], "violations": now["violations"], "exceptions": now["exceptions"],
             })  # fmt: skip
         return pl.DataFrame(rows)
+
+
+def shown(control: dict[str, object]) -> dict[str, object]:
+    """A control's summary as a report shows it: an empty population is not a pass."""
+    if control["status"] == "pass" and not control["population"]:
+        return {**control, "status": NOTHING_TO_JUDGE}
+    return control
 
 
 def load_audit(

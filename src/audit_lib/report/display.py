@@ -21,7 +21,13 @@ if TYPE_CHECKING:
 MAX_ROWS = 50
 # Characters that would start markup inside a line of Markdown.
 MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]{}()#+!|~])")
-BADGE_COLORS = {"pass": ("#1a7f37", "#dafbe1"), "fail": ("#cf222e", "#ffebe9")}
+#: How a report shows a control whose population is empty (findings.json keeps `pass`).
+NOTHING_TO_JUDGE = "nothing to judge"
+BADGE_COLORS = {
+    "pass": ("#1a7f37", "#dafbe1"),
+    "fail": ("#cf222e", "#ffebe9"),
+    NOTHING_TO_JUDGE: ("#57606a", "#eaeef2"),
+}
 NUMERIC = (int, float)
 WARM_UP_SPEC = {"data": {"values": [{"x": 1}]}, "mark": "point", "encoding": {"x": {"field": "x"}}}
 
@@ -77,7 +83,7 @@ def badge_html(status: object) -> str:
     label = text(status)
     fg, bg = BADGE_COLORS.get(label, ("#57606a", "#eaeef2"))
     return (
-        f'<span class="pa-badge pa-{escape(label)}" style="color:{fg};background:{bg};'
+        f'<span class="pa-badge pa-{escape(label.replace(" ", "-"))}" style="color:{fg};background:{bg};'
         f'padding:0 .5em;border-radius:.8em;font-weight:600">{escape(label)}</span>'
     )
 

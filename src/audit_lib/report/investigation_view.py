@@ -121,6 +121,7 @@ def verdict_frame(document: dict) -> pl.DataFrame:
     import polars as pl
 
     from audit_lib.controls.registry import load_controls
+    from audit_lib.report.display import NOTHING_TO_JUDGE
 
     rows = []
     for control in load_controls():
@@ -130,7 +131,7 @@ def verdict_frame(document: dict) -> pl.DataFrame:
             "control": control.id,
             "clause": control.clause,
             "title": control.title,
-            "status": verdict["status"],
+            "status": NOTHING_TO_JUDGE if judged and not verdict["population"] else verdict["status"],
             "records judged": verdict["population"] if judged else None,
             "violations": ", ".join(verdict["violations"]) if judged else "",
             "exceptions": ", ".join(f"{k} ({r})" for k, r in verdict["exceptions"]) if judged else "",
