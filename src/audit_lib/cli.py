@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
+import signal
 import sys
+import threading
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
@@ -34,20 +37,64 @@ app.add_typer(sample_app, name="sample")
 F = TypeVar("F", bound=Callable[..., object])
 
 
+class _Terminated(BaseException):
+    """SIGTERM, raised like KeyboardInterrupt so that every cleanup runs."""
+
+
+def _interrupted(exc: BaseException) -> bool:
+    """Whether `exc` is, or was caused by, an interruption (DuckDB turns SIGINT into its own)."""
+    duckdb = sys.modules.get("duckdb")
+    interrupt = getattr(duckdb, "InterruptException", None) if duckdb else None
+    return isinstance(exc, KeyboardInterrupt) or (interrupt is not None and isinstance(exc, interrupt))
+
+
+@contextlib.contextmanager
+def _signals_watched(seen: list[int]) -> Iterator[None]:
+    """SIGINT and SIGTERM raise (so cleanup runs) and are remembered, whatever catches them."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def on_sigint(signum: int, frame: object) -> None:
+        seen.append(signum)
+        signal.default_int_handler(signum, frame)
+
+    def on_sigterm(signum: int, frame: object) -> None:
+        seen.append(signum)
+        raise _Terminated
+
+    previous = signal.signal(signal.SIGINT, on_sigint), signal.signal(signal.SIGTERM, on_sigterm)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous[0])
+        signal.signal(signal.SIGTERM, previous[1])
+
+
 def reported(command: F) -> F:
-    """Turn AuditError into its message and exit code; any other error into exit 1."""
+    """Turn AuditError into its message and exit code; any other error into exit 1.
+
+    An interruption (SIGINT, inside a DuckDB query too, or SIGTERM) exits 130
+    (143 for SIGTERM) once the cleanup of every temporary file has run, even
+    where a library caught it and raised something else.
+    """
 
     @functools.wraps(command)
     def wrapper(*args: object, **kwargs: object) -> object:
+        seen: list[int] = []
         try:
-            return command(*args, **kwargs)
-        except AuditError as exc:
-            typer.echo(f"privacy-audit: {exc}", err=True)
-            raise typer.Exit(exc.exit_code) from None
-        except KeyboardInterrupt:
-            typer.echo("privacy-audit: interrupted; nothing was written", err=True)
-            raise typer.Exit(130) from None
-        except Exception as exc:
+            with _signals_watched(seen):
+                return command(*args, **kwargs)
+        except (Exception, KeyboardInterrupt, _Terminated) as exc:
+            if seen or _interrupted(exc) or isinstance(exc, _Terminated):
+                typer.echo("privacy-audit: interrupted; nothing was written", err=True)
+                code = 143 if signal.SIGTERM in seen else 130
+                raise typer.Exit(code) from None
+            if isinstance(exc, AuditError):
+                typer.echo(f"privacy-audit: {exc}", err=True)
+                raise typer.Exit(exc.exit_code) from None
+            if isinstance(exc, KeyboardInterrupt):  # pragma: no cover - caught above
+                raise
             typer.echo(f"privacy-audit: internal error: {type(exc).__name__}: {exc}", err=True)
             if os.environ.get("PRIVACY_AUDIT_DEBUG"):
                 traceback.print_exc()
@@ -108,6 +155,39 @@ def snapshot_info_command(
     typer.echo(f"suite        {info.suite_version} ({info.contract})")
     for f in info.files:
         typer.echo(f"  {f['table_name']:<16} {f['row_count']:>12,}  {f['file']}  sha256 {f['sha256'][:16]}…")
+
+
+@snapshot_app.command("verify")
+@reported
+def snapshot_verify(
+    file: Annotated[Path, typer.Argument(help="A snapshot file.")],
+    sha256: Annotated[
+        str | None, typer.Option("--sha256", help="The file's expected sha256, as in a findings.json.")
+    ] = None,
+) -> None:
+    """Check a snapshot's metadata, row counts and content checksums (and its sha256)."""
+    from audit_lib.ingest.snapshot import verify_snapshot
+
+    info = verify_snapshot(file, sha256)
+    rows = sum(info.row_counts.values())
+    checked = " and sha256" if sha256 else ""
+    typer.echo(f"snapshot {info.id} intact: {file} ({rows} rows, checksums{checked} match)")
+
+
+@app.command("verify")
+@reported
+def verify_report(
+    report_dir: Annotated[Path, typer.Argument(help="A report or investigation folder.")],
+) -> None:
+    """Re-check a report folder against its manifest.json: every file, nothing more."""
+    from audit_lib.errors import AuditError
+    from audit_lib.findings.manifest import check_manifest
+
+    problems = check_manifest(report_dir)
+    if problems:
+        lines = "\n".join(f"  - {p}" for p in problems)
+        raise AuditError(f"{report_dir}: not intact, {len(problems)} problem(s)\n{lines}")
+    typer.echo(f"{report_dir}: intact (every file matches manifest.json)")
 
 
 @run_app.command("quarterly")

@@ -4,6 +4,36 @@ A build writes into a temporary file beside the target and links it into
 place only when complete, so a refused or interrupted build leaves nothing
 and an existing snapshot is never overwritten. Audits open snapshots
 read-only.
+
+Temporary files are named `.NAME.<pid>-<start>-<token>.partial` (and DuckDB's
+`.wal` beside it): the builder's process id, that process's start time (field
+22 of /proc/PID/stat) and a random token. A build first removes the partials
+beside its target whose process is gone, a process id reused by another
+program included (same id, other start time); see folders.stale_partials.
+
+Integrity. `snapshot_meta` records the snapshot format (`SNAPSHOT_FORMAT`) and
+the inventory contract (`CONTRACT`); `snapshot_checksums` records, for every
+inventory table and for `snapshot_files` and `snapshot_meta`, its row count
+and two checksums computed by DuckDB in one aggregate pass over the table:
+
+* content: `sum(hash(*COLUMNS(*)))` over all rows, as decimal text. DuckDB's
+  64-bit `hash()` of every column value of a row, summed into a HUGEINT:
+  independent of row order, and (unlike XOR) duplicated rows do not cancel.
+* columns: the first 16 hex digits of the sha256 of the table's column names
+  and types in order (`name type` lines), so a renamed or retyped column is
+  caught even when its values hash alike.
+
+Every audit and investigation (`opened`, `verify_snapshot`) recomputes them and
+refuses a snapshot whose content changed, whose contract or format is foreign
+or whose metadata is missing; a newer suite version alone is not foreign. The
+checks catch accidents and naive edits (DuckDB's `hash()` is no cryptographic
+hash, and whoever rewrites `snapshot_checksums` too is not caught): the
+sha256 of the whole file, recorded in findings.json, and signed reports are
+the answer to a determined forger. The DuckDB version of the build is
+recorded, since `hash()` is only stable within one DuckDB release line; a
+mismatch after a DuckDB upgrade says so and asks for a rebuild.
+`open_snapshot` alone checks only the metadata (cheap): the figures use it on a
+snapshot that the run verified when it opened it.
 """
 
 from __future__ import annotations
@@ -21,15 +51,18 @@ import duckdb
 
 from audit_lib import __version__
 from audit_lib.errors import OutputExistsError, SnapshotError, UsageError
-from audit_lib.folders import sha256_of
+from audit_lib.folders import owner_token, remove_stale_partials, sha256_of
 from audit_lib.ingest.schema import TABLES
-from audit_lib.ingest.sources import SourceFile, find_sources, ident
+from audit_lib.ingest.sources import SourceFile, find_sources, ident, literal
 from audit_lib.ingest.validate import first_line, load_validated
 from audit_lib.periods import to_utc, utc_now
 
 CONTRACT = "privacy-audit/inventory/1"
+#: The layout of the snapshot file itself; a change in its tables or checksums bumps it.
+SNAPSHOT_FORMAT = "privacy-audit/snapshot/2"
 META_TABLE = "snapshot_meta"
 FILES_TABLE = "snapshot_files"
+CHECKSUMS_TABLE = "snapshot_checksums"
 
 
 @dataclass(frozen=True)
@@ -56,16 +89,130 @@ def connect(path: Path | str | None = None, read_only: bool = False) -> duckdb.D
 
 
 def open_snapshot(path: Path | str) -> duckdb.DuckDBPyConnection:
-    """Open a snapshot read-only, refusing anything that is not one."""
+    """Open a snapshot read-only, refusing anything that is not one or of a foreign format.
+
+    Only the metadata is checked here; `opened` and `verify_snapshot` check the content too.
+    """
     path = Path(path)
     if not path.is_file():
         raise SnapshotError(f"{path}: no such snapshot file")
     try:
         con = connect(path, read_only=True)
-        con.execute(f"SELECT contract FROM {META_TABLE}").fetchone()
     except duckdb.Error as exc:
         raise SnapshotError(f"{path}: not a privacy-audit snapshot ({first_line(exc)})") from None
+    except OSError as exc:
+        raise SnapshotError(f"{path}: cannot read the snapshot ({exc.strerror or exc})") from None
+    try:
+        _check_metadata(con, path)
+    except BaseException:
+        con.close()
+        raise
     return con
+
+
+def _check_metadata(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    try:
+        rows = con.execute(f"SELECT contract, snapshot_format FROM {META_TABLE}").fetchall()
+    except duckdb.Error as exc:
+        if con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [META_TABLE]).fetchone()[
+            0
+        ]:
+            raise SnapshotError(
+                f"{path}: snapshot metadata incomplete or of an older format ({first_line(exc)}); "
+                "rebuild it with `privacy-audit snapshot build`"
+            ) from None
+        raise SnapshotError(f"{path}: not a privacy-audit snapshot (no {META_TABLE} table)") from None
+    if len(rows) != 1:
+        raise SnapshotError(f"{path}: snapshot metadata missing ({META_TABLE} has {len(rows)} rows, not 1)")
+    contract, fmt = rows[0]
+    if contract != CONTRACT:
+        raise SnapshotError(f"{path}: foreign contract {contract!r}; this suite reads {CONTRACT!r}")
+    if fmt != SNAPSHOT_FORMAT:
+        raise SnapshotError(
+            f"{path}: foreign snapshot format {fmt!r}; this suite reads {SNAPSHOT_FORMAT!r} "
+            "(rebuild it with `privacy-audit snapshot build`)"
+        )
+
+
+def table_checksums(con: duckdb.DuckDBPyConnection, tables: list[str]) -> dict[str, tuple[int, str, str]]:
+    """(row count, content checksum, columns checksum) of each table: one aggregate pass each.
+
+    Raises duckdb.CatalogException for a missing table.
+    """
+    if not tables:
+        return {}
+    parts = [
+        f"SELECT {literal(t)} AS t, count(*) AS n, "
+        f"coalesce(sum(hash(*COLUMNS(*))), 0)::VARCHAR AS c FROM {ident(t)}"
+        for t in tables
+    ]
+    content = {t: (n, c) for t, n, c in con.execute(" UNION ALL ".join(parts)).fetchall()}
+    columns: dict[str, list[str]] = {t: [] for t in tables}
+    for t, name, kind in con.execute(
+        "SELECT table_name, column_name, data_type FROM duckdb_columns() "
+        "WHERE database_name = current_database() AND schema_name = 'main' "
+        "ORDER BY table_name, column_index"
+    ).fetchall():
+        if t in columns:
+            columns[t].append(f"{name} {kind}")
+    return {
+        t: (content[t][0], content[t][1], hashlib.sha256("\n".join(columns[t]).encode()).hexdigest()[:16])
+        for t in tables
+    }
+
+
+def verify_content(con: duckdb.DuckDBPyConnection, path: Path | str) -> None:
+    """Refuse (SnapshotError) a snapshot whose tables differ from the checksums it recorded."""
+    try:
+        recorded = {
+            t: (n, c, k)
+            for t, n, c, k in con.execute(
+                f"SELECT table_name, row_count, content_checksum, columns_checksum FROM {CHECKSUMS_TABLE}"
+            ).fetchall()
+        }
+        listed = {t for (t,) in con.execute(f"SELECT table_name FROM {FILES_TABLE}").fetchall()}
+        (built_with,) = con.execute(f"SELECT duckdb_version FROM {META_TABLE}").fetchone()
+    except duckdb.Error as exc:
+        raise SnapshotError(f"{path}: snapshot metadata missing ({first_line(exc)})") from None
+    problems = [
+        f"no checksum recorded for table {t}"
+        for t in sorted(listed | {META_TABLE, FILES_TABLE})
+        if t not in recorded
+    ]
+    present = {
+        t
+        for (t,) in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()"
+        ).fetchall()
+    }
+    problems += [f"table {t} is missing" for t in sorted(recorded) if t not in present]
+    actual = table_checksums(con, sorted(t for t in recorded if t in present))
+    for t, (n, content, cols) in actual.items():
+        rows, want_content, want_cols = recorded[t]
+        if n != rows:
+            problems.append(f"table {t} has {n} rows, {rows} recorded")
+        elif content != want_content:
+            problems.append(f"table {t}: content differs from its checksum")
+        if cols != want_cols:
+            problems.append(f"table {t}: columns differ from those recorded")
+    if problems:
+        hint = ""
+        if built_with != duckdb.__version__:
+            hint = (
+                f" (built with DuckDB {built_with}, read with {duckdb.__version__}: rebuild it if unchanged)"
+            )
+        raise SnapshotError(f"{path}: snapshot changed since it was built: {'; '.join(problems)}{hint}")
+
+
+def verify_snapshot(path: Path | str, sha256: str | None = None) -> SnapshotInfo:
+    """Check a snapshot's metadata and content (and its file's sha256 if given); its identity."""
+    path = Path(path)
+    with contextlib.closing(open_snapshot(path)) as con:
+        verify_content(con, path)
+        info = read_info(con, sha256_of(path))
+    if sha256 is not None and info.sha256 != sha256.strip().lower():
+        raise SnapshotError(f"{path}: sha256 is {info.sha256}, not {sha256.strip().lower()}")
+    return info
 
 
 def read_info(con: duckdb.DuckDBPyConnection, sha256: str | None = None) -> SnapshotInfo:
@@ -99,9 +246,10 @@ def snapshot_info(path: Path | str) -> SnapshotInfo:
 
 @contextlib.contextmanager
 def opened(path: Path | str) -> Iterator[tuple[duckdb.DuckDBPyConnection, SnapshotInfo]]:
-    """A snapshot opened once, read-only, with its identity (sha256 included)."""
+    """A snapshot opened once, read-only, verified, with its identity (sha256 included)."""
     con = open_snapshot(path)
     try:
+        verify_content(con, path)
         yield con, read_info(con, sha256_of(Path(path)))
     finally:
         con.close()
@@ -118,14 +266,38 @@ def build_snapshot(
         raise UsageError(f"{out.parent}: no such folder for the snapshot")
     taken = to_utc(taken_at) if taken_at else None
     sources = find_sources(export_dir)
+    for source in sources:
+        _require_readable(source.path)
+    remove_stale_partials(out.parent)
     with ThreadPoolExecutor(max_workers=1) as pool, _temporary_beside(out) as tmp:
         hashes = pool.map(sha256_of, [s.path for s in sources])
-        with contextlib.closing(connect(tmp)) as con:
+        try:
+            con = connect(tmp)
+        except (duckdb.Error, OSError) as exc:
+            raise UsageError(f"{out.parent}: cannot write the snapshot there ({_cause(exc)})") from None
+        with contextlib.closing(con):
             load_validated(con, sources)
-            info = _record_identity(con, sources, list(hashes), taken)
-            con.execute("CHECKPOINT")
+            try:
+                info = _record_identity(con, sources, list(hashes), taken)
+                con.execute("CHECKPOINT")
+            except duckdb.IOException as exc:
+                raise UsageError(f"{out.parent}: cannot write the snapshot there ({_cause(exc)})") from None
         _link_into_place(tmp, out)
     return info
+
+
+def _require_readable(path: Path) -> None:
+    try:
+        with path.open("rb") as handle:
+            handle.read(1)
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read the input file ({exc.strerror or exc})") from None
+
+
+def _cause(exc: BaseException) -> str:
+    if isinstance(exc, OSError):
+        return exc.strerror or str(exc)
+    return first_line(exc)
 
 
 def _record_identity(
@@ -141,22 +313,28 @@ def _record_identity(
     snapshot_id = hashlib.sha256(fingerprint.encode()).hexdigest()[:12]
     con.execute(
         f"CREATE TABLE {META_TABLE} (snapshot_id VARCHAR, taken_at TIMESTAMPTZ, built_at TIMESTAMPTZ, "
-        "suite_version VARCHAR, contract VARCHAR)"
+        "suite_version VARCHAR, contract VARCHAR, snapshot_format VARCHAR, duckdb_version VARCHAR)"
     )
     con.execute(
-        f"INSERT INTO {META_TABLE} VALUES (?, ?, ?, ?, ?)",
-        [snapshot_id, taken_at, built_at, __version__, CONTRACT],
+        f"INSERT INTO {META_TABLE} VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [snapshot_id, taken_at, built_at, __version__, CONTRACT, SNAPSHOT_FORMAT, duckdb.__version__],
     )
     con.execute(
         f"CREATE TABLE {FILES_TABLE} (table_name VARCHAR, file VARCHAR, format VARCHAR, "
         "sha256 VARCHAR, row_count BIGINT)"
     )
+    sums = table_checksums(con, [s.table.name for s in sources])
     for source, digest in zip(sources, hashes, strict=True):
-        (rows,) = con.execute(f"SELECT count(*) FROM {source.table.name}").fetchone()
         con.execute(
             f"INSERT INTO {FILES_TABLE} VALUES (?, ?, ?, ?, ?)",
-            [source.table.name, source.path.name, source.format, digest, rows],
+            [source.table.name, source.path.name, source.format, digest, sums[source.table.name][0]],
         )
+    sums |= table_checksums(con, [FILES_TABLE, META_TABLE])
+    con.execute(
+        f"CREATE TABLE {CHECKSUMS_TABLE} (table_name VARCHAR, row_count BIGINT, "
+        "content_checksum VARCHAR, columns_checksum VARCHAR)"
+    )
+    con.executemany(f"INSERT INTO {CHECKSUMS_TABLE} VALUES (?, ?, ?, ?)", [[t, *v] for t, v in sums.items()])
     return read_info(con)
 
 
@@ -176,7 +354,7 @@ def newest_timestamp(con: duckdb.DuckDBPyConnection) -> datetime:
 
 @contextlib.contextmanager
 def _temporary_beside(out: Path) -> Iterator[Path]:
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.partial")
+    tmp = out.with_name(f".{out.name}.{owner_token()}.partial")
     try:
         yield tmp
     finally:
