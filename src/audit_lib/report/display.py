@@ -32,12 +32,34 @@ NUMERIC = (int, float)
 WARM_UP_SPEC = {"data": {"values": [{"x": 1}]}, "mark": "point", "encoding": {"x": {"field": "x"}}}
 
 
+#: Control characters and non-characters: shown as U+FFFD. vl-convert aborts the whole
+#: process on some of them (an ESC byte in a party name), and no reader needs them raw.
+UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufdd0-\ufdef\ufffe\uffff]")
+
+
+def printable(value: object) -> object:
+    """`value` with every string in it (nested in dicts and lists too) made printable."""
+    if isinstance(value, str):
+        return UNPRINTABLE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {printable(k): printable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [printable(v) for v in value]
+    return value
+
+
 def setup() -> None:
-    """Render Altair charts as inline SVG (offline, no JavaScript) in this kernel."""
+    """Render Altair charts as inline SVG (offline, no JavaScript) in this kernel.
+
+    Every string of a chart's spec (its data included) is made printable first.
+    """
     threading.Thread(target=_warm_up_svg, name="vl-convert warm-up", daemon=True).start()
     import altair as alt
 
     alt.renderers.enable("svg")
+    svg = alt.renderers.get()
+    alt.renderers.register("printable-svg", lambda spec, **meta: svg(printable(spec), **meta))
+    alt.renderers.enable("printable-svg")
 
 
 def _warm_up_svg() -> None:
@@ -70,7 +92,7 @@ def text(value: object) -> str:
         return value.isoformat()
     if isinstance(value, list | tuple):
         return ", ".join(text(v) for v in value)
-    return str(value)
+    return UNPRINTABLE.sub("\ufffd", str(value))
 
 
 def escape(value: object) -> str:

@@ -139,29 +139,57 @@ def verdict_frame(document: dict) -> pl.DataFrame:
     return pl.DataFrame(rows)
 
 
+#: A timeline longer than this is charted as counts per day (or month, or year); the
+#: table and investigation.json keep every record.
+TIMELINE_POINTS = 2000
+BUCKETS = (("1d", "day"), ("1mo", "month"), ("1y", "year"))
+
+
+def timeline_points(frame: pl.DataFrame) -> tuple[pl.DataFrame, str | None]:
+    """The chart's points: every record, or counts per bucket (and its name) when too many."""
+    import polars as pl
+
+    stamp = "%Y-%m-%dT%H:%M:%SZ"
+    if frame.height <= TIMELINE_POINTS:
+        points = frame.select(pl.col("at").dt.strftime(stamp), pl.col("until").dt.strftime(stamp), "type")
+        return points.with_columns(records=pl.lit(1)), None
+    for every, name in BUCKETS:
+        counted = (
+            frame.group_by(pl.col("at").dt.truncate(every), "type")
+            .agg(pl.len().alias("records"))
+            .sort("at", "type")
+        )
+        if counted.height <= TIMELINE_POINTS or name == "year":
+            shown = counted.select(pl.col("at").dt.strftime(stamp), pl.lit(None, pl.String).alias("until"))
+            return shown.with_columns(counted["type"], counted["records"]), name
+    raise AssertionError("unreachable")
+
+
 def timeline_chart(document: dict) -> alt.LayerChart | None:
-    """Events by type over time; spans to their end; as_of dashed, the deadline red."""
+    """Events by type over time; spans to their end; as_of dashed, the deadline red.
+
+    A long history is drawn as counts per day, month or year, and the title says so.
+    """
     import altair as alt
     import polars as pl
 
     frame = timeline_frame(document)
     if frame.is_empty():
         return None
-    stamp = "%Y-%m-%dT%H:%M:%SZ"
-    points = frame.select(pl.col("at").dt.strftime(stamp), pl.col("until").dt.strftime(stamp), "type")
+    points, bucket = timeline_points(frame)
     x = alt.X("at:T", title="time (UTC)", scale=alt.Scale(type="utc"))
     y = alt.Y("type:N", title=None, sort=list(EVENT_TYPES))
     color = alt.Color("type:N", legend=None, sort=list(EVENT_TYPES))
     base = alt.Chart(points)
     spans = base.transform_filter("datum.until != null").mark_rule(opacity=0.5)
-    layers = [
-        spans.encode(x=x, x2="until:T", y=y, color=color),
-        base.mark_tick(thickness=2).encode(x, y, color),
-    ]
+    ticks = base.mark_tick(thickness=2).encode(x, y, color, tooltip=["at:T", "type:N", "records:Q"])
+    layers = [spans.encode(x=x, x2="until:T", y=y, color=color), ticks]
     marks = [(document["as_of"], "black")]
     if document["dispute"]:
         marks.append((document["dispute"]["deadline"], "#b3261e"))
     for at, hue in marks:
         layers.append(alt.Chart(pl.DataFrame({"at": [at]})).mark_rule(color=hue, strokeDash=[4, 3]).encode(x))
     title = "Timeline (dashed black: as_of" + ("; dashed red: response deadline)" if len(marks) > 1 else ")")
+    if bucket:
+        title += f"; {frame.height:,} records, one tick per {bucket} and type (the table lists them all)"
     return alt.layer(*layers).properties(width=640, title=title)
