@@ -187,8 +187,12 @@ def process_start(pid: int) -> int | None:
         return None
 
 
-def owner_alive(pid: int, start: int | None) -> bool:
-    """Whether process `pid`, started at `start` (None or 0: unknown), still runs."""
+def owner_alive(pid: int, start: int | None, made_at: float | None = None) -> bool:
+    """Whether process `pid`, started at `start` (None or 0: unknown), still runs.
+
+    Without a start time (names of older suites), a partial made (`made_at`,
+    its mtime) before process `pid` started is another process's: stale.
+    """
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -197,10 +201,26 @@ def owner_alive(pid: int, start: int | None) -> bool:
         pass  # someone else's process: it exists
     except OverflowError:
         return False
-    if not start:
-        return True
     actual = process_start(pid)
-    return actual is None or actual == start
+    if actual is None:
+        return True
+    if not start:
+        began = _started_at(actual)
+        return made_at is None or began is None or made_at >= began
+    return actual == start
+
+
+def _started_at(ticks: int) -> float | None:
+    """The wall-clock time of a process start given in clock ticks since boot."""
+    try:
+        boot = next(
+            int(line.split()[1])
+            for line in Path("/proc/stat").read_text().splitlines()
+            if line.startswith("btime")
+        )
+        return boot + ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, StopIteration):
+        return None
 
 
 def stale_partials(parent: Path) -> list[Path]:
@@ -215,7 +235,11 @@ def stale_partials(parent: Path) -> list[Path]:
         if match is None:
             continue
         start = match["start"]
-        if not owner_alive(int(match["pid"]), int(start) if start else None):
+        try:
+            made_at = entry.stat(follow_symlinks=False).st_mtime
+        except OSError:
+            continue
+        if not owner_alive(int(match["pid"]), int(start) if start else None, made_at):
             stale.append(Path(entry.path))
     return stale
 
