@@ -287,3 +287,18 @@ def test_interrupted_build_exits_130_and_writes_nothing(
     assert build.returncode == code, stderr
     assert "interrupted; nothing was written" in stderr and "Traceback" not in stderr
     assert list(place.iterdir()) == []
+
+
+def test_interrupted_run_exits_130_and_writes_nothing(snapshot: Path, tmp_path: Path) -> None:
+    args = [COMMAND, "run", "quarterly", "--snapshot", str(snapshot), "--period", "2026-Q3"]
+    run = subprocess.Popen(args, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 30
+    while run.poll() is None and time.monotonic() < deadline and not debris(tmp_path):
+        time.sleep(0.01)
+    assert run.poll() is None, "the run ended before it could be interrupted"
+    time.sleep(0.5)  # inside the notebooks
+    run.send_signal(signal.SIGINT)
+    _, stderr = run.communicate(timeout=60)
+    assert run.returncode == 130, stderr
+    assert "interrupted; nothing was written" in stderr
+    assert list((tmp_path / "reports").iterdir()) == []
