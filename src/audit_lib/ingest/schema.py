@@ -7,6 +7,15 @@ these definitions; nothing else spells out a table's columns.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
+
+#: Every timestamp (UTC) and date an export may hold lies from EARLIEST to LATEST,
+#: both days included: wide enough for any birth date and any record's life, narrow
+#: enough that an audit's date arithmetic (ages, deadlines, retention periods of
+#: decades) on an accepted value stays inside what Python's datetime and DuckDB
+#: represent. Audit and investigation parameters should keep inside it as well.
+EARLIEST = date(1900, 1, 1)
+LATEST = date(2199, 12, 31)
 
 CATEGORIES = (
     "name",

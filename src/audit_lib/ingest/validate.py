@@ -17,25 +17,53 @@ Every fault names file, column, rule, first offending row and the count.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import timedelta
+
 import duckdb
 
 from audit_lib.errors import InvalidExportError, ValidationFault
-from audit_lib.ingest.schema import ENUMS, Column, RowRule, Table
-from audit_lib.ingest.sources import SourceFile, ident
+from audit_lib.ingest.schema import EARLIEST, ENUMS, LATEST, Column, RowRule, Table
+from audit_lib.ingest.sources import SourceFault, SourceFile, csv_fault, ident, position_name
 from audit_lib.progress import Progress
 
 DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
 #: A timestamp starts with a full date (DuckDB's cast also takes `epoch`, `infinity`,
 #: `2026-7-1`); a LIKE costs a third of a regular expression on millions of values.
 TIMESTAMP_SHAPE = "____-__-__%"
+#: After the date only a time and an offset may follow: stripping these characters from
+#: the end leaves at most the `T` (DuckDB's cast would also take zone names, `CET`).
+TIME_AND_OFFSET = "0123456789:.+-Z"
+#: An offset, where a value has one, is within ±14:00 (the cast takes any).
+OFFSET_PATTERN = r".*\d[+-](((0\d|1[0-3])(:?[0-5]\d)?)|14(:?00)?)"
 COUNTRY_PATTERN = r"^[A-Z]{2}$"
-FAULT_MASK = "__faults"
+FAULT_MASK = "#faults"  # positional names `#0`, `#1`... and this one never meet a header's name
+
+#: DuckDB types a Parquet column may have, per contract kind (enums read as strings);
+#: `"NULL"` is Parquet's all-NULL column. Anything else (LIST, STRUCT, MAP, BLOB,
+#: INTERVAL, a zoned timestamp in a date column) is refused, never cast to text.
+SIGNED = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT")
+INTEGERS = (*SIGNED, *("U" + t for t in SIGNED))
+NAIVE_TIMESTAMPS = ("TIMESTAMP", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS")
+PARQUET_TYPES: dict[str, tuple[str, ...]] = {
+    "string": ("VARCHAR", *INTEGERS),
+    "enum": ("VARCHAR",),
+    "country": ("VARCHAR",),
+    "boolean": ("BOOLEAN", "VARCHAR", *INTEGERS),
+    "timestamp": ("VARCHAR", "TIMESTAMP WITH TIME ZONE", "DATE", *NAIVE_TIMESTAMPS),
+    "date": ("VARCHAR", "DATE", *NAIVE_TIMESTAMPS),
+}
+NULL_TYPE = '"NULL"'
 
 #: Build-time helpers: controls.md compares timestamps to the second, so values are
-#: kept to the whole second (floored); infinities are not timestamps of an inventory.
+#: kept to the whole second (floored); infinities are not timestamps of an inventory;
+#: a timestamp or date outside TIME_RANGE is no value an audit can reason about.
 BUILD_MACROS = {
     "whole_second(ts)": "CASE WHEN isfinite(ts) THEN make_timestamptz("
     "epoch_us(ts) - ((epoch_us(ts) % 1000000) + 1000000) % 1000000) END",
+    "in_time_range(ts)": f"CASE WHEN ts >= TIMESTAMPTZ '{EARLIEST} 00:00:00+00' "
+    f"AND ts < TIMESTAMPTZ '{LATEST + timedelta(days=1)} 00:00:00+00' THEN ts END",
+    "in_date_range(d)": f"CASE WHEN d BETWEEN DATE '{EARLIEST}' AND DATE '{LATEST}' THEN d END",
 }
 
 
@@ -44,81 +72,134 @@ def install_build_macros(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"CREATE OR REPLACE TEMP MACRO {signature} AS {body}")
 
 
-def convert(column: Column, source_type: str) -> str:
-    """SQL turning a file's value into the contract type (NULL when it cannot)."""
-    value, text = ident(column.name), source_type == "VARCHAR"
+def convert(column: Column, source_type: str, value: str | None = None) -> str:
+    """SQL turning a file's value (the SQL `value`) into the contract type (NULL when it cannot)."""
+    value, text = value or ident(column.name), source_type == "VARCHAR"
+    if source_type == NULL_TYPE:
+        return f"CAST(NULL AS {column.kind if column.enum else SQL_TYPES[column.kind]})"
     if column.enum:
         return f"TRY_CAST({value} AS {column.kind})"
     if column.kind == "timestamp":
+        stamp = f"in_time_range(whole_second(TRY_CAST({value} AS TIMESTAMPTZ)))"
         if not text:
-            return f"whole_second(TRY_CAST({value} AS TIMESTAMPTZ))"
+            return stamp
+        tail = f"substr({value}, 11)"
         return (
             f"CASE WHEN {value} LIKE '{TIMESTAMP_SHAPE}' "
-            f"THEN whole_second(TRY_CAST({value} AS TIMESTAMPTZ)) END"
+            f"AND length(rtrim({tail}, '{TIME_AND_OFFSET}')) <= 1 "
+            f"AND (strpos({tail}, '+') + strpos({tail}, '-') = 0 "
+            f"OR regexp_full_match({tail}, '{OFFSET_PATTERN}')) "
+            f"THEN {stamp} END"
         )
     if column.kind == "date":
         if text:
-            date = f"TRY_CAST({value} AS DATE)"
+            date = f"in_date_range(TRY_CAST({value} AS DATE))"
             return f"CASE WHEN regexp_full_match({value}, '{DATE_PATTERN}') THEN {date} END"
         if source_type.startswith("TIMESTAMP"):  # only a midnight is a date
-            return f"CASE WHEN CAST({value} AS TIME) = TIME '00:00:00' THEN CAST({value} AS DATE) END"
-        return f"TRY_CAST({value} AS DATE)"
+            day = f"in_date_range(CAST({value} AS DATE))"
+            return f"CASE WHEN CAST({value} AS TIME) = TIME '00:00:00' THEN {day} END"
+        return f"in_date_range(TRY_CAST({value} AS DATE))"
     if column.kind == "boolean":
         if source_type == "BOOLEAN":
             return value
         truth = f"lower(trim(CAST({value} AS VARCHAR)))"
-        return f"CASE WHEN {truth} IN ('true', '1') THEN true WHEN {truth} IN ('false', '0') THEN false END"
+        return (
+            f"CASE WHEN {truth} IN ('true', 't', '1') THEN true "
+            f"WHEN {truth} IN ('false', 'f', '0') THEN false END"
+        )
     as_text = value if text else f"CAST({value} AS VARCHAR)"
     if column.kind == "country":
         return f"CASE WHEN regexp_full_match({as_text}, '{COUNTRY_PATTERN}') THEN {as_text} END"
     return f"NULLIF({as_text}, '')"
 
 
+SQL_TYPES = {
+    "string": "VARCHAR",
+    "country": "VARCHAR",
+    "boolean": "BOOLEAN",
+    "timestamp": "TIMESTAMPTZ",
+    "date": "DATE",
+}
+
+
 def type_rule(column: Column) -> str:
     if column.enum:
         return f"unknown {column.kind} value (allowed: {', '.join(column.enum)})"
     return {
-        "timestamp": "not an ISO 8601 timestamp",
-        "date": "not a YYYY-MM-DD date (a Parquet timestamp must be at midnight)",
-        "boolean": "not a boolean (true/false/1/0)",
+        "timestamp": f"not an ISO 8601 timestamp (offset within ±14:00, no zone name) from {EARLIEST} "
+        f"to {LATEST} UTC",
+        "date": f"not a YYYY-MM-DD date from {EARLIEST} to {LATEST} (a Parquet timestamp must be at "
+        "midnight)",
+        "boolean": "not a boolean (true/false, t/f, 1/0)",
         "country": "not an ISO 3166-1 alpha-2 upper-case country code",
         "string": "empty string",
     }[column.kind]
 
 
-def column_checks(source: SourceFile, types: dict[str, str]) -> tuple[list[ValidationFault], list[RowRule]]:
-    """Missing columns, and the NULL and type checks of the present ones."""
-    missing = [c for c in source.table.columns if c.name not in types]
-    faults = [ValidationFault(source.path.name, c.name, "missing column") for c in missing]
-    checks = []
+def parquet_type_rule(column: Column, source_type: str) -> str | None:
+    """Why a Parquet column's type cannot hold the column's kind; None when it can."""
+    allowed = PARQUET_TYPES["enum" if column.enum else column.kind]
+    if source_type in allowed or source_type == NULL_TYPE:
+        return None
+    kind = f"{column.kind} (enum)" if column.enum else column.kind
+    return f"Parquet type {source_type} cannot hold a {kind} (allowed: {', '.join(allowed)}, or all NULL)"
+
+
+@dataclass(frozen=True)
+class Layout:
+    """A file's columns as it has them, and where each listed column is."""
+
+    columns: list[tuple[str, str]]  # (name, DuckDB type), file order
+
+    def position(self, name: str) -> int | None:
+        return next((i for i, (n, _) in enumerate(self.columns) if n == name), None)
+
+    def extras(self, table: Table) -> list[tuple[int, str]]:
+        listed = {c.name for c in table.columns}
+        return [(i, n) for i, (n, _) in enumerate(self.columns) if n not in listed]
+
+
+def column_checks(source: SourceFile, layout: Layout) -> tuple[list[ValidationFault], list[RowRule]]:
+    """Missing and mistyped columns, and the NULL and type checks of the present ones."""
+    faults, checks = [], []
     for column in source.table.columns:
-        if column in missing:
+        at = layout.position(column.name)
+        if at is None:
+            faults.append(ValidationFault(source.path.name, column.name, "missing column"))
             continue
-        value = ident(column.name)
+        source_type = layout.columns[at][1]
+        mistyped = parquet_type_rule(column, source_type) if source.format == "parquet" else None
+        if mistyped:
+            faults.append(ValidationFault(source.path.name, column.name, mistyped))
+            continue
+        value = ident(position_name(at))
         if not column.nullable:
             checks.append(RowRule(column.name, "NULL not allowed", f"{value} IS NULL"))
-        converted = convert(column, types[column.name])
+        converted = convert(column, source_type, value)
         checks.append(
             RowRule(column.name, type_rule(column), f"{value} IS NOT NULL AND ({converted}) IS NULL")
         )
     return faults, checks
 
 
-def typed_select(source: SourceFile, types: dict[str, str], checks: list[RowRule]) -> str:
-    """One pass over the file: typed columns, extra columns as they are, the fault mask."""
-    listed = {c.name for c in source.table.columns}
-    selected = [f"{convert(c, types[c.name])} AS {ident(c.name)}" for c in source.table.columns]
-    selected += [ident(name) for name in types if name not in listed]
+def typed_select(source: SourceFile, layout: Layout, checks: list[RowRule]) -> str:
+    """One pass over the file: typed columns, extra columns as they are (by position), the fault mask."""
+    selected = []
+    for column in source.table.columns:
+        at = layout.position(column.name)
+        value = ident(position_name(at))
+        selected.append(f"{convert(column, layout.columns[at][1], value)} AS {ident(column.name)}")
+    selected += [ident(position_name(i)) for i, _ in layout.extras(source.table)]
     mask = " + ".join(f"(CASE WHEN {c.broken} THEN {1 << i} ELSE 0 END)" for i, c in enumerate(checks))
-    selected.append(f"CAST({mask or '0'} AS BIGINT) AS {FAULT_MASK}")
-    return f"SELECT {', '.join(selected)} FROM {source.reader()}"
+    selected.append(f"CAST({mask or '0'} AS BIGINT) AS {ident(FAULT_MASK)}")
+    return f"SELECT {', '.join(selected)} FROM {source.reader(len(layout.columns))}"
 
 
 def mask_faults(
-    con: duckdb.DuckDBPyConnection, source: SourceFile, checks: list[RowRule]
+    con: duckdb.DuckDBPyConnection, source: SourceFile, layout: Layout, checks: list[RowRule]
 ) -> list[ValidationFault]:
     """Read the fault mask of a loaded table: one fault per check some row breaks."""
-    table, mask = source.table.name, FAULT_MASK
+    table, mask = source.table.name, ident(FAULT_MASK)
     (seen,) = con.execute(f"SELECT bit_or({mask}) FROM {table}").fetchone()
     faults = []
     for i, check in enumerate(checks):
@@ -126,7 +207,7 @@ def mask_faults(
             count, first = con.execute(
                 f"SELECT count(*), min(rowid) FROM {table} WHERE {mask} & {1 << i} <> 0"
             ).fetchone()
-            where = _describe(con, source, first, check.column, raw=True)
+            where = _describe(con, source, first, check.column, layout)
             faults.append(ValidationFault(source.path.name, check.column, check.rule, where, count))
     return faults
 
@@ -134,7 +215,7 @@ def mask_faults(
 def run_checks(
     con: duckdb.DuckDBPyConnection, source: SourceFile, checks: list[RowRule]
 ) -> list[ValidationFault]:
-    """Evaluate row checks on a typed table in one scan."""
+    """Evaluate row checks on a typed table in one scan (before extra columns get their names)."""
     if not checks:
         return []
     parts = ", ".join(
@@ -151,20 +232,29 @@ def run_checks(
 
 
 def _describe(
-    con: duckdb.DuckDBPyConnection, source: SourceFile, row: int, column: str | None, raw: bool = False
+    con: duckdb.DuckDBPyConnection,
+    source: SourceFile,
+    row: int,
+    column: str | None,
+    raw: Layout | None = None,
 ) -> str:
-    """`line 7, item_id 'I7', value 'ssn'`; with `raw`, the value as the file has it."""
+    """`line 7, item_id 'I7', value 'ssn'`; with the file's `raw` layout, the value as the file has it."""
     key = source.table.key
-    text = f"{source.locate(row)}, {key} {_shorten(_value_at(con, source.table.name, key, row))}"
+    text = f"{source.locate(row)}, {key} {_shorten(_value_at(con, source.table.name, ident(key), row))}"
     if column and column != key:
-        relation = f"(SELECT * FROM {source.reader()} LIMIT 1 OFFSET {int(row)})" if raw else None
-        text += f", value {_shorten(_value_at(con, relation or source.table.name, column, row))}"
+        if raw is not None:
+            width = len(raw.columns)
+            relation = f"(SELECT * FROM {source.reader(width)} LIMIT 1 OFFSET {int(row)})"
+            value = _value_at(con, relation, ident(position_name(raw.position(column))), row)
+        else:
+            value = _value_at(con, source.table.name, ident(column), row)
+        text += f", value {_shorten(value)}"
     return text
 
 
-def _value_at(con: duckdb.DuckDBPyConnection, relation: str, column: str, row: int) -> object:
+def _value_at(con: duckdb.DuckDBPyConnection, relation: str, value: str, row: int) -> object:
     where = "" if relation.startswith("(") else f" WHERE rowid = {int(row)}"
-    (value,) = con.execute(f"SELECT CAST({ident(column)} AS VARCHAR) FROM {relation}{where}").fetchone()
+    (value,) = con.execute(f"SELECT CAST({value} AS VARCHAR) FROM {relation}{where}").fetchone()
     return value
 
 
@@ -209,14 +299,20 @@ def dangling_references(con: duckdb.DuckDBPyConnection, source: SourceFile) -> l
 
 
 def load_validated(con: duckdb.DuckDBPyConnection, sources: list[SourceFile]) -> None:
-    """Load every file typed into `con`, then refuse the export if any rule is broken."""
+    """Load every file typed into `con`, then refuse the export if any rule is broken.
+
+    Until every check has run, a table's extra columns keep positional names
+    (and `rowid` is DuckDB's row number in file order); they get their own names last.
+    """
     create_enum_types(con)
     install_build_macros(con)
     faults: list[ValidationFault] = []
+    layouts: dict[str, Layout] = {}
     with Progress("loading tables", total=len(sources) + 1) as progress:
         for source in sources:
             progress.advance(f"loading {source.path.name}")
-            faults += load_table(con, source)
+            found, layouts[source.table.name] = load_table(con, source)
+            faults += found
         refuse(faults)
         progress.advance("checking keys, references and row rules")
         for source in sources:
@@ -224,21 +320,34 @@ def load_validated(con: duckdb.DuckDBPyConnection, sources: list[SourceFile]) ->
         for source in sources:
             faults += dangling_references(con, source)
         refuse(faults)
+    for source in sources:
+        for at, name in layouts[source.table.name].extras(source.table):
+            con.execute(
+                f"ALTER TABLE {source.table.name} RENAME COLUMN {ident(position_name(at))} TO {ident(name)}"
+            )
 
 
-def load_table(con: duckdb.DuckDBPyConnection, source: SourceFile) -> list[ValidationFault]:
+def load_table(con: duckdb.DuckDBPyConnection, source: SourceFile) -> tuple[list[ValidationFault], Layout]:
     """One pass over a file into its typed table; the faults of its columns."""
+    layout = Layout([])
     try:
-        types = source.source_types(con)
-        missing, checks = column_checks(source, types)
-        if missing:
-            return missing
-        con.execute(f"CREATE TABLE {source.table.name} AS {typed_select(source, types, checks)}")
-    except (duckdb.Error, ValueError, UnicodeDecodeError) as exc:
-        return [ValidationFault(source.path.name, None, f"unreadable file: {first_line(exc)}")]
-    faults = mask_faults(con, source, checks)
-    con.execute(f"ALTER TABLE {source.table.name} DROP COLUMN {FAULT_MASK}")
-    return faults
+        layout = Layout(source.columns(con))
+        wrong, checks = column_checks(source, layout)
+        if wrong:
+            return wrong, layout
+        con.execute(f"CREATE TABLE {source.table.name} AS {typed_select(source, layout, checks)}")
+    except SourceFault as fault:
+        return [ValidationFault(source.path.name, None, fault.rule, fault.first)], layout
+    except duckdb.Error as exc:
+        if source.format == "csv" and layout.columns:
+            fault = csv_fault(source, len(layout.columns))
+            return [ValidationFault(source.path.name, None, fault.rule, fault.first)], layout
+        return [ValidationFault(source.path.name, None, f"unreadable file: {first_line(exc)}")], layout
+    except (OSError, ValueError) as exc:
+        return [ValidationFault(source.path.name, None, f"unreadable file: {first_line(exc)}")], layout
+    faults = mask_faults(con, source, layout, checks)
+    con.execute(f"ALTER TABLE {source.table.name} DROP COLUMN {ident(FAULT_MASK)}")
+    return faults, layout
 
 
 def refuse(faults: list[ValidationFault]) -> None:
