@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 
 from conftest import VALID_ROWS
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
@@ -59,6 +59,10 @@ def export_with(folder: Path, changes: list[tuple[tuple[str, str], tuple[str, ob
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(changes=mutations)
+@example(
+    changes=[(("disputes", "topic"), ("text", "x" * 200_000)), (("disputes", "received_at"), ("text", "?"))]
+)
+@example(changes=[(("customers", "created_at"), ("bytes", b'"\r\n\n'))])
 def test_any_value_in_any_column_exits_0_or_2(changes) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
