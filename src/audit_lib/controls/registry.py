@@ -12,6 +12,7 @@ the vocabulary of `controls.vocabulary`.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from functools import cache
@@ -44,11 +45,27 @@ class Control:
     query: str
     exemptions: dict[str, str] = field(default_factory=dict)
     path: Path | None = None
+    #: Columns of the query, beyond key and customer_id, that explain one record (evidence details).
+    details: tuple[str, ...] = ()
+    #: The detail column that breaks the records down best (system, party, kind, ...).
+    breakdown: str | None = None
+    #: Detail columns holding personal values (free text, birth dates): masked unless revealed.
+    personal: tuple[str, ...] = ()
+    #: The control file's whole text as it was parsed (header and query).
+    text: str = field(default="", repr=False, compare=False)
 
     @property
     def parameters(self) -> tuple[str, ...]:
         """The names the query binds, in order of first use."""
         return query_parameters(self.query)
+
+    @property
+    def definition_hash(self) -> str:
+        """sha256 of the control file's text as parsed, header included (the query alone without one).
+
+        The text is read with universal newlines, so a checkout's line endings do not change it.
+        """
+        return hashlib.sha256((self.text or self.query).encode("utf-8")).hexdigest()
 
 
 def query_parameters(sql: str) -> tuple[str, ...]:
@@ -57,7 +74,8 @@ def query_parameters(sql: str) -> tuple[str, ...]:
 
 
 def parse_control(path: Path) -> Control:
-    match = HEADER.match(path.read_text(encoding="utf-8"))
+    text = path.read_text(encoding="utf-8")
+    match = HEADER.match(text)
     if not match:
         raise ControlDefinitionError(f"{path}: no /* header */ before the query")
     try:
@@ -71,7 +89,16 @@ def parse_control(path: Path) -> Control:
         raise ControlDefinitionError(f"{path}: kind must be state or event")
     fields = {name: str(header[name]).strip() for name in REQUIRED}
     exemptions = {str(k): str(v) for k, v in (header.get("exemptions") or {}).items()}
-    return Control(**fields, exemptions=exemptions, query=match["query"].strip(), path=path)
+    details = tuple(str(c) for c in header.get("details") or ())
+    personal = tuple(str(c) for c in header.get("personal") or ())
+    breakdown = header.get("breakdown")
+    unknown = [c for c in (*personal, *([breakdown] if breakdown else [])) if c not in details]
+    if unknown:
+        raise ControlDefinitionError(f"{path}: personal/breakdown name columns not in details: {unknown}")
+    return Control(
+        **fields, exemptions=exemptions, query=match["query"].strip(), path=path, text=text,
+        details=details, breakdown=breakdown, personal=personal,
+    )  # fmt: skip
 
 
 @cache

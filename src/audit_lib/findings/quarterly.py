@@ -43,6 +43,7 @@ def control_summary(result: ControlResult) -> dict[str, object]:
         "title": c.title,
         "kind": c.kind,
         "key": c.key,
+        "definition": c.definition_hash,
         "status": result.status,
         "population": result.population,
         "violations": len(result.violations),
@@ -50,8 +51,9 @@ def control_summary(result: ControlResult) -> dict[str, object]:
     }
 
 
-def findings_document(findings: Findings) -> dict[str, object]:
-    return {
+def findings_document(findings: Findings, previous: dict[str, object] | None = None) -> dict[str, object]:
+    """The findings.json document; `previous` names the report it was compared with (diff.py)."""
+    document = {
         "format": FORMAT,
         "period": findings.period.to_json(),
         "as_of": iso(findings.period.as_of),
@@ -61,6 +63,9 @@ def findings_document(findings: Findings) -> dict[str, object]:
         "suite_version": __version__,
         "controls": [control_summary(r) for r in findings.controls],
     }
+    if previous:
+        document["previous"] = previous
+    return document
 
 
 def evidence_rows(result: ControlResult) -> list[tuple[str, str, str]]:
@@ -70,9 +75,11 @@ def evidence_rows(result: ControlResult) -> list[tuple[str, str, str]]:
     return sorted(rows, key=lambda row: (row[1], row[0]))
 
 
-def write_findings(findings: Findings, folder: Path) -> dict[str, object]:
+def write_findings(
+    findings: Findings, folder: Path, previous: dict[str, object] | None = None
+) -> dict[str, object]:
     """Write findings.json and one evidence CSV per control into `folder`."""
-    document = findings_document(findings)
+    document = findings_document(findings, previous)
     write_document(document, folder / "findings.json")
     evidence = folder / "evidence"
     evidence.mkdir()
