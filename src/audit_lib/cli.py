@@ -205,13 +205,18 @@ def run_quarterly(
     notebooks: Annotated[
         bool, typer.Option("--notebooks/--no-notebooks", help="Run the notebooks and render report.html.")
     ] = True,
+    waivers: Annotated[
+        Path | None, typer.Option("--waivers", help="A waivers file (YAML, see the README): accepted risks.")
+    ] = None,
 ) -> None:
     """Run the quarterly self-assessment: findings, evidence, notebooks and report."""
     from audit_lib.params import parse_assignments
     from audit_lib.runs.quarterly import run_quarterly as run
 
     chosen = _period(period, as_of, start, end)
-    folder = run(snapshot, chosen, parse_assignments(param or []), out, with_notebooks=notebooks)
+    folder = run(
+        snapshot, chosen, parse_assignments(param or []), out, with_notebooks=notebooks, waivers=waivers
+    )
     report = folder / "report.html"
     typer.echo(f"report: {report if report.exists() else folder}")
 

@@ -22,9 +22,11 @@ SELECT
     count(*) AS population,
     coalesce(list(key ORDER BY key) FILTER (WHERE breaks AND exemption IS NULL), []) AS violations,
     coalesce(list([key, exemption] ORDER BY key) FILTER (WHERE breaks AND exemption IS NOT NULL), [])
-        AS exceptions
+        AS exceptions,
+    coalesce(list([key, customer_id::VARCHAR] ORDER BY key) FILTER (WHERE breaks AND exemption IS NULL), [])
+        AS violation_customers
 FROM (
-    SELECT key, coalesce(breaks, false) AS breaks, exemption
+    SELECT key, coalesce(breaks, false) AS breaks, exemption, customer_id
     FROM ({query}) AS population
     {restriction}
 )
@@ -37,6 +39,10 @@ class ControlResult:
     population: int
     violations: list[str]
     exceptions: list[tuple[str, str]]
+    #: Each violation's customer_id (None where a record has none), by violation key.
+    customers: dict[str, str | None] = field(default_factory=dict)
+    #: Violations a waiver in force covers, `(key, waiver id)`: not counted in `violations`.
+    waived: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def id(self) -> str:
@@ -54,6 +60,8 @@ class Findings:
     snapshot: SnapshotInfo
     controls: list[ControlResult] = field(default_factory=list)
     customer_id: str | None = None
+    #: The `waivers` register (findings.json's section) once waivers were applied; None without.
+    waivers: dict[str, object] | None = None
 
     def result(self, control_id: str) -> ControlResult:
         return next(r for r in self.controls if r.control.id == control_id)
@@ -70,8 +78,10 @@ def judge(
     sql = JUDGE.format(query=control.query, restriction=restriction)
     names = (*control.parameters, "customer_id") if customer_id is not None else control.parameters
     values = {**bindings, "customer_id": customer_id}
-    population, violations, exceptions = con.execute(sql, {n: values[n] for n in names}).fetchone()
-    return ControlResult(control, population, violations, [(k, r) for k, r in exceptions])
+    population, violations, exceptions, customers = con.execute(sql, {n: values[n] for n in names}).fetchone()
+    return ControlResult(
+        control, population, violations, [(k, r) for k, r in exceptions], {k: c for k, c in customers}
+    )
 
 
 def evaluate_connection(

@@ -35,9 +35,10 @@ ORDER BY list_position($controls, control), reason
 """
 
 
-def control_summary(result: ControlResult) -> dict[str, object]:
+def control_summary(result: ControlResult, with_waivers: bool = False) -> dict[str, object]:
+    """A control's line of findings.json; `waived` only in an audit run with a waivers file."""
     c = result.control
-    return {
+    summary = {
         "id": c.id,
         "clause": c.clause,
         "title": c.title,
@@ -49,10 +50,14 @@ def control_summary(result: ControlResult) -> dict[str, object]:
         "violations": len(result.violations),
         "exceptions": len(result.exceptions),
     }
+    if with_waivers:
+        summary["waived"] = len(result.waived)
+    return summary
 
 
 def findings_document(findings: Findings, previous: dict[str, object] | None = None) -> dict[str, object]:
     """The findings.json document; `previous` names the report it was compared with (diff.py)."""
+    with_waivers = findings.waivers is not None
     document = {
         "format": FORMAT,
         "period": findings.period.to_json(),
@@ -61,8 +66,11 @@ def findings_document(findings: Findings, previous: dict[str, object] | None = N
         "parameters": findings.params,
         "generated_at": iso(utc_now()),
         "suite_version": __version__,
-        "controls": [control_summary(r) for r in findings.controls],
+        "controls": [control_summary(r, with_waivers) for r in findings.controls],
     }
+    if with_waivers:
+        document["waivers_file"] = findings.waivers["file"]
+        document["waivers"] = findings.waivers["register"]
     if previous:
         document["previous"] = previous
     return document
@@ -72,6 +80,7 @@ def evidence_rows(result: ControlResult) -> list[tuple[str, str, str]]:
     """`(key, outcome, reason)` sorted by outcome then key."""
     rows = [(key, "exception", reason) for key, reason in result.exceptions]
     rows += [(key, "violation", "") for key in result.violations]
+    rows += [(key, "waived", waiver_id) for key, waiver_id in result.waived]
     return sorted(rows, key=lambda row: (row[1], row[0]))
 
 

@@ -35,6 +35,9 @@ class AuditView:
     controls: list[dict[str, object]]
     exceptions: list[ExceptionRow] = field(default_factory=list)
     source: str = "evaluated in the notebook"
+    #: findings.json's `waivers` register and `waivers_file`; None for an audit run without waivers.
+    waivers: list[dict[str, object]] | None = None
+    waivers_file: dict[str, str] | None = None
 
     @classmethod
     def of(cls, document: dict, exceptions: list[ExceptionRow], source: str) -> AuditView:
@@ -48,6 +51,8 @@ class AuditView:
             controls=document["controls"],
             exceptions=exceptions,
             source=source,
+            waivers=document.get("waivers"),
+            waivers_file=document.get("waivers_file"),
         )
 
     def scorecard(self) -> pl.DataFrame:
@@ -55,6 +60,8 @@ class AuditView:
         import polars as pl
 
         columns = ("id", "clause", "title", "status", "population", "violations", "exceptions")
+        if any("waived" in row for row in self.controls):
+            columns = (*columns[:6], "waived", *columns[6:])
         return pl.DataFrame([{c: shown(row)[c] for c in columns} for row in self.controls])
 
     def explanations(self) -> list[dict[str, object]]:
@@ -125,6 +132,42 @@ class AuditView:
         schema |= {"exemption": pl.String, "exceptions": pl.Int64, "first keys": pl.String}
         return pl.DataFrame(rows, schema=schema)
 
+    def waivers_note(self) -> str:
+        """Markdown (every value escaped) on the waivers file of this audit, or that there was none."""
+        from audit_lib.report.display import markdown_text
+
+        if self.waivers is None:
+            return "No waivers file was given for this audit: every violation counts."
+        states = {s: sum(1 for w in self.waivers if w["state"] == s) for s in WAIVER_STATES}
+        counts = ", ".join(f"{n} {state}" for state, n in states.items() if n) or "none"
+        file = self.waivers_file or {}
+        return markdown_text(
+            "Waivers file {name} (sha256 {sha256}), copied into the report folder: {n} waiver(s) ({counts}), "
+            "{waived} violation(s) waived. A waiver is in force from 00:00:00Z of its approval date until "
+            "00:00:00Z of its expiry date; outside that span it waives nothing and its violations count.",
+            name=file.get("name", ""), sha256=file.get("sha256", ""), n=len(self.waivers), counts=counts,
+            waived=sum(int(w["waived"]) for w in self.waivers),
+        )  # fmt: skip
+
+    def waiver_register(self) -> pl.DataFrame:
+        """One row per waiver, in the order of the waivers file (empty without one)."""
+        import polars as pl
+
+        rows = [
+            {
+                "id": w["id"], "control": w["control"], "covers": covers_text(w["covers"]),
+                "state": w["state"], "covered": len(w["keys"]), "waived": w["waived"],
+                "expires on": w["expires_on"], "approved by": w["approved_by"],
+                "approved on": w["approved_on"], "ticket": w.get("ticket") or "",
+                "justification": w["justification"],
+            }
+            for w in self.waivers or []
+        ]  # fmt: skip
+        schema = {"id": pl.String, "control": pl.String, "covers": pl.String, "state": pl.String}
+        schema |= {"covered": pl.Int64, "waived": pl.Int64, "expires on": pl.String}
+        schema |= {"approved by": pl.String, "approved on": pl.String, "ticket": pl.String}
+        return pl.DataFrame(rows, schema=schema | {"justification": pl.String})
+
     def compare(self, previous: str | Path) -> pl.DataFrame | None:
         """This audit's control counts beside those of a previous findings.json; None without one."""
         import polars as pl
@@ -144,6 +187,19 @@ class AuditView:
                 "status": now["status"], "violations": now["violations"], "exceptions": now["exceptions"],
             })  # fmt: skip
         return pl.DataFrame(rows)
+
+
+#: A waiver's states, in the order the notes count them (findings/waivers.py decides them).
+WAIVER_STATES = ("active", "unused", "expired", "not yet in force")
+
+
+def covers_text(covers: object) -> str:
+    """What a waiver covers, in words: `all`, `{key: K}` or `{customer_id: C}`."""
+    if isinstance(covers, dict) and "key" in covers:
+        return f"key {covers['key']}"
+    if isinstance(covers, dict) and "customer_id" in covers:
+        return f"customer {covers['customer_id']}"
+    return "whole control"
 
 
 def shown(control: dict[str, object]) -> dict[str, object]:

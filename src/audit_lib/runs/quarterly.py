@@ -37,14 +37,26 @@ def run_quarterly(
     params: dict[str, object],
     out: Path | None = None,
     with_notebooks: bool = True,
+    waivers: Path | None = None,
 ) -> Path:
-    """Write the report folder of one audit and return its path."""
+    """Write the report folder of one audit and return its path.
+
+    A waivers file is validated before anything runs, applied to the findings,
+    and copied into the folder as waivers.yaml.
+    """
+    from audit_lib.findings.waivers import apply_waivers, load_waivers
+
+    waiver_file = load_waivers(waivers) if waivers is not None else None
     snapshot = Path(snapshot).resolve()
     if out is not None:
         refuse_non_empty(out)
     findings = evaluate_with_progress(snapshot, period, params)
+    if waiver_file is not None:
+        findings = apply_waivers(findings, waiver_file)
     folder = out or dated_folder(period.label, "{today}", findings.snapshot.id)
     with assembled(folder) as tmp:
+        if waiver_file is not None:
+            waiver_file.copy_into(tmp)
         write_findings(findings, tmp)
         if with_notebooks:
             render_quarterly(snapshot, findings, tmp, folder.resolve())
