@@ -263,3 +263,4 @@ def test_the_report_shows_the_waiver_register_escaped(cli, snapshot: Path, tmp_p
     assert "&lt;script&gt;alert(1)&lt;/script&gt; accepted" in html and "<script>alert(1)" not in html
     assert "Ada &amp; Co" in html and "W-OLD" in html and "expired" in html
     assert "<th>waived</th>" in html  # the scorecard's column, shown only with waivers
+    assert "exceptions 1, waived 2." in html  # RET-01's section

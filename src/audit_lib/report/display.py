@@ -181,7 +181,9 @@ def controls_html(rows: Iterable[dict[str, Any]]) -> str:
             f"{badge_html(row['status'])}</h3>"
             f"<p><strong>Policy {escape(row['clause'])}</strong> · {escape(row.get('kind'))} control "
             f"over {escape(row.get('key'))}: population {escape(row['population'])}, "
-            f"violations {escape(row['violations'])}, exceptions {escape(row['exceptions'])}.</p>"
+            f"violations {escape(row['violations'])}, exceptions {escape(row['exceptions'])}"
+            + (f", waived {escape(row['waived'])}" if "waived" in row else "")
+            + ".</p>"
             f"<p>{escape(row['explanation'])}</p>"
             + (f"<p>Exemptions:</p><ul>{exemptions}</ul>" if exemptions else "<p>No exemptions.</p>")
             + "</section>"
