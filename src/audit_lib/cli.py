@@ -208,6 +208,12 @@ def run_quarterly(
     waivers: Annotated[
         Path | None, typer.Option("--waivers", help="A waivers file (YAML, see the README): accepted risks.")
     ] = None,
+    previous: Annotated[
+        Path | None,
+        typer.Option(
+            "--previous", help="The report folder to compare with; default: the newest of the quarter before."
+        ),
+    ] = None,
 ) -> None:
     """Run the quarterly self-assessment: findings, evidence, notebooks and report."""
     from audit_lib.params import parse_assignments
@@ -215,10 +221,49 @@ def run_quarterly(
 
     chosen = _period(period, as_of, start, end)
     folder = run(
-        snapshot, chosen, parse_assignments(param or []), out, with_notebooks=notebooks, waivers=waivers
-    )
+        snapshot, chosen, parse_assignments(param or []), out, with_notebooks=notebooks, waivers=waivers,
+        previous=previous,
+    )  # fmt: skip
     report = folder / "report.html"
     typer.echo(f"report: {report if report.exists() else folder}")
+
+
+@app.command("diff")
+@reported
+def diff_command(
+    old_dir: Annotated[Path, typer.Argument(help="The earlier report folder.")],
+    new_dir: Annotated[Path, typer.Argument(help="The later report folder.")],
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Also write the diff as JSON (a new file).")
+    ] = None,
+) -> None:
+    """Compare two quarterly report folders: comparable or not, new, persisting and resolved violations."""
+    from audit_lib.errors import OutputExistsError
+    from audit_lib.findings.diff import diff_reports, require_report, summary_rows, write_json
+    from audit_lib.report.display import text
+
+    old, new = require_report(old_dir), require_report(new_dir)
+    if json_out is not None and (json_out.exists() or json_out.is_symlink()):
+        raise OutputExistsError(f"{json_out}: exists; nothing is overwritten")
+    document = diff_reports(old, new)
+    before, now = document["previous"], document["current"]
+    typer.echo(f"before: {before['folder']} ({before['period']}, snapshot {before['snapshot_id']}, "
+               f"run at {before['generated_at']})")  # fmt: skip
+    typer.echo(f"now:    {now['folder']} ({now['period']}, snapshot {now['snapshot_id']}, "
+               f"run at {now['generated_at']})")  # fmt: skip
+    flagged = document["not_comparable"]
+    typer.echo("comparable: yes" if not flagged else f"comparable: no, for {', '.join(flagged)}")
+    rows = summary_rows(document)
+    columns = list(rows[0]) if rows else []
+    widths = {c: max(len(c), *(len(text(r[c])) for r in rows)) for c in columns}
+    typer.echo("  ".join(c.ljust(widths[c]) for c in columns).rstrip())
+    for row in rows:
+        typer.echo("  ".join(text(row[c]).ljust(widths[c]) for c in columns).rstrip())
+    for note in document["notes"]:
+        typer.echo(f"note: {note}")
+    if json_out is not None:
+        write_json(document, json_out)
+        typer.echo(f"diff written to {json_out}")
 
 
 def _period(period: str | None, as_of: str | None, start: str | None, end: str | None) -> Period:

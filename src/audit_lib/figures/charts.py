@@ -260,3 +260,29 @@ def flows(frame: pl.DataFrame) -> alt.LayerChart:
     return alt.layer(*layers).properties(
         width=WIDTH + 160, height=height, title="Sub-processor flows: category → party → country"
     )
+
+
+def trend(frame: pl.DataFrame) -> alt.FacetChart | alt.Chart:
+    """Violations per control over the reports of a chain: one small line chart per control."""
+    import altair as alt
+    import polars as pl
+
+    if frame.is_empty() or frame["period"].n_unique() < 2:
+        return empty("No earlier report was found: there is no trend to draw.")
+    shown = frame.filter(pl.col("violations").max().over("control") > 0)
+    if shown.is_empty():
+        return empty("No control found a violation in any of these reports.")
+    periods = list(dict.fromkeys(frame["period"]))
+    controls = list(dict.fromkeys(shown["control"]))
+    return (
+        alt.Chart(shown)
+        .mark_line(point=True, color="#cf222e")
+        .encode(
+            x=alt.X("period:O", sort=periods, title=None, axis=alt.Axis(labelAngle=-45)),
+            y=alt.Y("violations:Q", title="violations", axis=alt.Axis(tickMinStep=1, format="d")),
+        )
+        .properties(width=110, height=70)
+        .facet(facet=alt.Facet("control:N", sort=controls, title=None), columns=5)
+        .resolve_scale(y="independent")
+        .properties(title="Violations per control, report by report")
+    )

@@ -12,7 +12,7 @@ from audit_lib.errors import NotebookError
 from audit_lib.progress import Progress
 
 #: The quarterly report's notebooks, in the order the report shows them.
-QUARTERLY = ("scorecard", "retention", "sharing", "flows", "requests", "exceptions")
+QUARTERLY = ("scorecard", "changes", "retention", "sharing", "flows", "requests", "exceptions")
 INVESTIGATION = ("investigate",)
 
 

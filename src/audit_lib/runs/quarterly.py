@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import json
+import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 from audit_lib.controls.evaluate import Findings, evaluate_connection
 from audit_lib.controls.registry import Control, load_controls
+from audit_lib.findings.diff import diff_reports, require_report, write_diff
 from audit_lib.findings.manifest import write_manifest
-from audit_lib.findings.quarterly import write_findings
-from audit_lib.folders import REPORTS_DIR, assembled, dated_folder, refuse_non_empty
+from audit_lib.findings.quarterly import read_findings, write_findings
+from audit_lib.folders import assembled, dated_folder, refuse_non_empty
 from audit_lib.ingest.snapshot import opened
-from audit_lib.periods import Period
+from audit_lib.periods import Period, iso
 from audit_lib.progress import Progress
 
 #: Where a quarterly notebook finds the folder's findings, relative to itself.
@@ -38,6 +41,7 @@ def run_quarterly(
     out: Path | None = None,
     with_notebooks: bool = True,
     waivers: Path | None = None,
+    previous: Path | None = None,
 ) -> Path:
     """Write the report folder of one audit and return its path.
 
@@ -48,6 +52,7 @@ def run_quarterly(
 
     waiver_file = load_waivers(waivers) if waivers is not None else None
     snapshot = Path(snapshot).resolve()
+    named = require_report(previous) if previous is not None else None
     if out is not None:
         refuse_non_empty(out)
     findings = evaluate_with_progress(snapshot, period, params)
@@ -57,36 +62,92 @@ def run_quarterly(
     with assembled(folder) as tmp:
         if waiver_file is not None:
             waiver_file.copy_into(tmp)
-        write_findings(findings, tmp)
+        before = named or discovered_previous(findings.period, folder)
+        write_findings(findings, tmp, previous=previous_block(before))
+        if before is not None:
+            write_diff(diff_reports(before, tmp, folder.name), tmp)
         if with_notebooks:
-            render_quarterly(snapshot, findings, tmp, folder.resolve())
+            render_quarterly(snapshot, findings, tmp, folder.resolve(), before)
         write_manifest(tmp)
     return folder
 
 
-def render_quarterly(snapshot: Path, findings: Findings, tmp: Path, folder: Path) -> None:
-    """Execute the quarterly notebooks into `tmp` and render report.html."""
+def render_quarterly(
+    snapshot: Path, findings: Findings, tmp: Path, folder: Path, previous: Path | None = None
+) -> None:
+    """Execute the quarterly notebooks into `tmp` and render report.html (`previous`: a report folder)."""
     from audit_lib.report.render import render_report
     from audit_lib.runs.notebooks import QUARTERLY, execute
 
-    previous = previous_findings(findings.period, folder.parent)
     parameters = {
         "snapshot": str(snapshot),
         "snapshot_id": findings.snapshot.id,
         "period": findings.period.label,
         "params": json.dumps(findings.params),
         "findings": FINDINGS_FROM_NOTEBOOK,
-        "previous_findings": str(previous) if previous else "",
+        "previous_findings": str(Path(previous).resolve() / "findings.json") if previous else "",
     }
     executed = execute(QUARTERLY, tmp / "notebooks", parameters, folder)
     render_report(executed, tmp / "report.html")
 
 
-def previous_findings(period: Period, reports: Path) -> Path | None:
-    """findings.json of the newest report folder of the previous quarter, if any."""
+def previous_findings(period: Period, reports: Path, notes: list[str] | None = None) -> Path | None:
+    """findings.json (absolute) of the newest valid report folder of the previous quarter in `reports`.
+
+    Newest by its findings' generated_at (the folder's mtime where unreadable). A
+    folder that is not a valid report (its manifest does not verify, its findings
+    are unreadable or of another period) is skipped, with a line in `notes`.
+    """
+    from audit_lib.findings.diff import report_problems
+
     previous = period.previous()
     if previous is None:
         return None
-    places = {reports.resolve(), REPORTS_DIR.resolve()}
-    candidates = [f for place in places for f in place.glob(f"{previous.label}_*/findings.json")]
-    return max(candidates, key=lambda f: f.stat().st_mtime).resolve() if candidates else None
+    reports = Path(reports).resolve()
+    candidates = [p for p in reports.glob(f"{previous.label}_*") if p.is_dir() and not p.is_symlink()]
+    for folder in sorted(candidates, key=_generated_at, reverse=True):
+        problems = report_problems(folder)
+        if not problems:
+            label = read_findings(folder / "findings.json")["period"]["label"]
+            if label == previous.label:
+                return folder / "findings.json"
+            problems = [f"findings of period {label}, not {previous.label}"]
+        if notes is not None:
+            notes.append(f"{folder.name}: skipped, not a valid report of {previous.label} ({problems[0]})")
+    return None
+
+
+def discovered_previous(period: Period, folder: Path) -> Path | None:
+    """The report folder beside `folder` of the quarter before `period`; every skipped one noted on stderr."""
+    notes: list[str] = []
+    found = previous_findings(period, Path(folder).absolute().parent, notes)
+    for line in notes:
+        print(f"privacy-audit: note: previous report {line}", file=sys.stderr)
+    if found is None:
+        print("privacy-audit: note: no previous report to compare with", file=sys.stderr)
+    return found.parent if found else None
+
+
+def previous_block(previous: Path | None) -> dict[str, object] | None:
+    """findings.json's `previous`: the report compared with (period, snapshot id, run, folder name)."""
+    if previous is None:
+        return None
+    from audit_lib.findings.diff import report_identity
+
+    block = report_identity(read_findings(previous / "findings.json"), previous.name)
+    print(
+        f"privacy-audit: note: compared with {block['folder']} ({block['period']}, snapshot "
+        f"{block['snapshot_id']}, run at {block['generated_at']})",
+        file=sys.stderr,
+    )
+    return block
+
+
+def _generated_at(folder: Path) -> str:
+    try:
+        return str(json.loads((folder / "findings.json").read_text(encoding="utf-8"))["generated_at"])
+    except (OSError, ValueError, KeyError, TypeError):
+        try:
+            return iso(datetime.fromtimestamp(folder.stat().st_mtime, tz=UTC)) or ""
+        except OSError:
+            return ""
