@@ -214,15 +214,20 @@ def run_quarterly(
             "--previous", help="The report folder to compare with; default: the newest of the quarter before."
         ),
     ] = None,
+    reveal: Annotated[
+        bool, typer.Option("--reveal", help="Show personal values (birth dates, free text) unmasked.")
+    ] = False,
 ) -> None:
     """Run the quarterly self-assessment: findings, evidence, notebooks and report."""
     from audit_lib.params import parse_assignments
     from audit_lib.runs.quarterly import run_quarterly as run
 
     chosen = _period(period, as_of, start, end)
+    if reveal:
+        typer.echo("privacy-audit: warning: --reveal writes personal values unmasked", err=True)
     folder = run(
         snapshot, chosen, parse_assignments(param or []), out, with_notebooks=notebooks, waivers=waivers,
-        previous=previous,
+        previous=previous, reveal=reveal,
     )  # fmt: skip
     report = folder / "report.html"
     typer.echo(f"report: {report if report.exists() else folder}")

@@ -62,6 +62,8 @@ class Findings:
     customer_id: str | None = None
     #: The `waivers` register (findings.json's section) once waivers were applied; None without.
     waivers: dict[str, object] | None = None
+    #: Per control id, its breaking records with their detail columns (`with_details` only).
+    details: dict[str, object] | None = field(default=None, repr=False)
 
     def result(self, control_id: str) -> ControlResult:
         return next(r for r in self.controls if r.control.id == control_id)
@@ -78,7 +80,9 @@ def judge(
     sql = JUDGE.format(query=control.query, restriction=restriction)
     names = (*control.parameters, "customer_id") if customer_id is not None else control.parameters
     values = {**bindings, "customer_id": customer_id}
-    population, violations, exceptions, customers = con.execute(sql, {n: values[n] for n in names}).fetchone()
+    population, violations, exceptions, customers = con.execute(
+        sql, {n: values[n] for n in names}
+    ).fetchall()[0]
     return ControlResult(
         control, population, violations, [(k, r) for k, r in exceptions], {k: c for k, c in customers}
     )
@@ -91,18 +95,26 @@ def evaluate_connection(
     params: dict[str, object] | None = None,
     customer_id: str | None = None,
     on_control: Callable[[Control], None] | None = None,
+    with_details: bool = False,
 ) -> Findings:
-    """Judge every control over `period` on an open snapshot whose identity is `info`."""
+    """Judge every control over `period` on an open snapshot whose identity is `info`.
+
+    `with_details` also fetches each control's breaking records with their detail columns.
+    """
+    from audit_lib.controls.details import detail_frame
+
     resolved = resolve(params)
     require_visible(period, info)
     install_macros(con)
     bindings = {**period.bind(), **resolved}
-    results = []
+    results, details = [], {}
     for control in load_controls():
         results.append(judge(con, control, bindings, customer_id))
+        if with_details:
+            details[control.id] = detail_frame(con, control, bindings, customer_id)
         if on_control:
             on_control(control)
-    return Findings(period, resolved, info, results, customer_id)
+    return Findings(period, resolved, info, results, customer_id, details=details if with_details else None)
 
 
 def require_visible(period: Period, info: SnapshotInfo) -> None:
@@ -121,7 +133,8 @@ def evaluate(
     params: dict[str, object] | None = None,
     customer_id: str | None = None,
     on_control: Callable[[Control], None] | None = None,
+    with_details: bool = False,
 ) -> Findings:
     """Judge every control over `period` on a snapshot opened read-only."""
     with opened(snapshot_path) as (con, info):
-        return evaluate_connection(con, info, period, params, customer_id, on_control)
+        return evaluate_connection(con, info, period, params, customer_id, on_control, with_details)

@@ -26,6 +26,8 @@ SQL_DIR = Path(__file__).parent / "sql"
 HEADER = re.compile(r"^\s*/\*(?P<header>.*?)\*/(?P<query>.*)$", re.DOTALL)
 PARAMETER = re.compile(r"\$([a-z_]+)")
 REQUIRED = ("id", "clause", "title", "kind", "key", "explanation")
+#: Names the evidence files already use: no detail column may take them.
+RESERVED_DETAILS = ("key", "outcome", "reason", "customer_id")
 
 
 class ControlDefinitionError(AuditError):
@@ -93,8 +95,11 @@ def parse_control(path: Path) -> Control:
     personal = tuple(str(c) for c in header.get("personal") or ())
     breakdown = header.get("breakdown")
     unknown = [c for c in (*personal, *([breakdown] if breakdown else [])) if c not in details]
+    unknown += [c for c in details if c in RESERVED_DETAILS]
     if unknown:
-        raise ControlDefinitionError(f"{path}: personal/breakdown name columns not in details: {unknown}")
+        raise ControlDefinitionError(
+            f"{path}: bad details (reserved, or personal/breakdown not in details): {unknown}"
+        )
     return Control(
         **fields, exemptions=exemptions, query=match["query"].strip(), path=path, text=text,
         details=details, breakdown=breakdown, personal=personal,

@@ -66,6 +66,16 @@ MACROS = {
     "days_left(since, days, as_of)": (
         "CAST(floor(date_diff('second', utc(as_of), due(since, days)) / 86400.0) AS BIGINT)"
     ),
+    # Days from the deadline to the answer (or to as_of, unanswered): positive when late.
+    "late_by_days(since, days, done_at, as_of)": (
+        "sign(date_diff('second', due(since, days), coalesce(utc(done_at), utc(as_of)))) * "
+        "ceil(abs(date_diff('second', due(since, days), coalesce(utc(done_at), utc(as_of)))) / 8640.0) / 10"
+    ),
+    # Whole calendar years from `since` to `t` (an anniversary at t counts).
+    "whole_years(since, t)": (
+        "date_diff('year', utc(since), utc(t)) "
+        "- CAST(utc(since) + to_years(date_diff('year', utc(since), utc(t))) > utc(t) AS INTEGER)"
+    ),
     # A request or complaint is judged in [start, end) when received before the end
     # and not answered before the start (DSR-01, DSP-01).
     "open_during(received_at, answered_at, start, end_)": (

@@ -32,34 +32,28 @@ def empty(message: str) -> alt.Chart:
     return alt.Chart(frame).mark_text(fontSize=13).encode(text="message:N").properties(width=WIDTH, height=40)
 
 
-def scorecard(frame: pl.DataFrame) -> alt.Chart:
-    """Violations and exceptions per control on a symlog scale (zero stays visible)."""
+def scorecard(frame: pl.DataFrame) -> alt.LayerChart:
+    """Each control's violations as a share of its population, labelled with the counts."""
     import altair as alt
+    import polars as pl
 
-    long = frame.unpivot(["violations", "exceptions"], index=["id", "status"], variable_name="outcome")
-    top = max(1, int(long["value"].max() or 1))
-    ticks = [0] + [10**n for n in range(len(str(top)) + 1) if 10 ** (n - 1) <= top]
-    return (
-        alt.Chart(long)
-        .mark_bar()
-        .encode(
-            y=alt.Y("id:N", sort=list(frame["id"]), title="control"),
-            yOffset=alt.YOffset("outcome:N"),
-            x=alt.X(
-                "value:Q",
-                scale=alt.Scale(type="symlog"),
-                axis=alt.Axis(values=ticks, format=","),
-                title="records (symmetric log scale)",
-            ),
-            color=alt.Color(
-                "outcome:N", scale=alt.Scale(domain=["violations", "exceptions"], range=["#cf222e", "#999"])
-            ),
-        )
-        .properties(
-            width=WIDTH - 140,
-            height=alt.Step(9),
-            title="Violations and exceptions per control",
-        )
+    data = frame.select(
+        "id",
+        "violations",
+        "population",
+        rate=pl.when(pl.col("population") > 0)
+        .then(pl.col("violations") / pl.col("population"))
+        .otherwise(0.0),
+        label=pl.format("{} of {}", pl.col("violations"), pl.col("population")),
+    )
+    y = alt.Y("id:N", sort=list(frame["id"]), title="control")
+    x = alt.X("rate:Q", axis=alt.Axis(format="%"), title="violations, share of the population judged")
+    bars = (
+        alt.Chart(data).mark_bar(color="#cf222e").encode(y=y, x=x, tooltip=["id", "violations", "population"])
+    )
+    labels = alt.Chart(data).mark_text(align="left", dx=4, fontSize=11).encode(y=y, x=x, text="label:N")
+    return alt.layer(bars, labels).properties(
+        width=WIDTH - 200, height=alt.Step(16), title="Violations per control (count of population)"
     )
 
 

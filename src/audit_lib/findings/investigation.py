@@ -31,13 +31,14 @@ Shapes worth knowing:
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from audit_lib import __version__
 from audit_lib.errors import NotFoundError, UsageError
 from audit_lib.findings.documents import read_document, snapshot_identity
+from audit_lib.findings.masking import personal
 from audit_lib.periods import Period, iso, to_utc, utc_now
 
 if TYPE_CHECKING:
@@ -45,7 +46,6 @@ if TYPE_CHECKING:
 
 FORMAT = "privacy-audit/investigation/1"
 NO_CUSTOMER = "Dispute {dispute_id} has no customer_id: no customer verdicts, no timeline"
-MASK = "\u2022\u2022\u2022\u2022"
 
 #: The dispute with its deadline and status at as_of, in the words of DSP-01.
 DISPUTE = """
@@ -109,26 +109,6 @@ ORDER BY "at", "type", "key"
 EVENT_TYPES = ("item", "disclosure", "consent", "message", "request", "hold", "tracking", "complaint")
 NOT_JUDGED = "not judged"
 TIMELINE_FIELDS = ("at", "until", "type", "key", "kind", "party", "country", "detail", "note")
-
-
-def mask(value: object) -> str | None:
-    """A personal value hidden; NULL stays NULL so that absence still shows.
-
-    >>> mask("late reply to my access request"), mask(None)
-    ('•••• (31 chars)', None)
-    """
-    if value is None:
-        return None
-    return f"{MASK} ({len(_text(value))} chars)"
-
-
-def personal(value: object, reveal: bool) -> str | None:
-    """The one gate every personal value passes: shown as text if revealed, else masked."""
-    return _text(value) if reveal and value is not None else mask(value)
-
-
-def _text(value: object) -> str:
-    return value.isoformat() if isinstance(value, date) else str(value)
 
 
 def investigate(

@@ -55,7 +55,9 @@ def control_summary(result: ControlResult, with_waivers: bool = False) -> dict[s
     return summary
 
 
-def findings_document(findings: Findings, previous: dict[str, object] | None = None) -> dict[str, object]:
+def findings_document(
+    findings: Findings, previous: dict[str, object] | None = None, revealed: bool = False
+) -> dict[str, object]:
     """The findings.json document; `previous` names the report it was compared with (diff.py)."""
     with_waivers = findings.waivers is not None
     document = {
@@ -68,6 +70,7 @@ def findings_document(findings: Findings, previous: dict[str, object] | None = N
         "suite_version": __version__,
         "controls": [control_summary(r, with_waivers) for r in findings.controls],
     }
+    document["revealed"] = revealed
     if with_waivers:
         document["waivers_file"] = findings.waivers["file"]
         document["waivers"] = findings.waivers["register"]
@@ -85,10 +88,10 @@ def evidence_rows(result: ControlResult) -> list[tuple[str, str, str]]:
 
 
 def write_findings(
-    findings: Findings, folder: Path, previous: dict[str, object] | None = None
+    findings: Findings, folder: Path, previous: dict[str, object] | None = None, revealed: bool = False
 ) -> dict[str, object]:
-    """Write findings.json and one evidence CSV per control into `folder`."""
-    document = findings_document(findings, previous)
+    """Write findings.json and one evidence CSV per control into `folder` (and details, when fetched)."""
+    document = findings_document(findings, previous, revealed)
     write_document(document, folder / "findings.json")
     evidence = folder / "evidence"
     evidence.mkdir()
@@ -97,7 +100,37 @@ def write_findings(
             writer = csv.writer(fh, lineterminator="\n")
             writer.writerow(EVIDENCE_COLUMNS)
             writer.writerows(evidence_rows(result))
+    if findings.details is not None:
+        write_details(findings, evidence, revealed)
     return document
+
+
+def details_of(result: ControlResult, details: pl.DataFrame, revealed: bool) -> pl.DataFrame:
+    """The evidence rows of one control, in their order, with the record's detail columns."""
+    import polars as pl
+
+    from audit_lib.findings.masking import mask_columns
+
+    schema = dict.fromkeys(EVIDENCE_COLUMNS, pl.String)
+    rows = pl.DataFrame(evidence_rows(result), schema=schema, orient="row")
+    joined = rows.join(details, on="key", how="left", maintain_order="left")
+    shown = joined if revealed else mask_columns(joined, result.control.personal)
+    stamps = [c for c, t in shown.schema.items() if isinstance(t, pl.Datetime)]
+    return shown.with_columns(pl.col(c).dt.strftime("%Y-%m-%dT%H:%M:%SZ") for c in stamps)
+
+
+def write_details(findings: Findings, evidence: Path, revealed: bool) -> None:
+    """evidence/<ID>.details.csv: each evidence row with the columns that explain it."""
+    for result in findings.controls:
+        frame = details_of(result, findings.details[result.control.id], revealed)
+        frame.write_csv(evidence / f"{result.control.id}.details.csv", date_format="%Y-%m-%d")
+
+
+def read_details(evidence: Path, control_id: str) -> pl.DataFrame:
+    """A control's details file, every column as text (as written)."""
+    import polars as pl
+
+    return pl.read_csv(evidence / f"{control_id}.details.csv", infer_schema=False)
 
 
 def read_findings(path: Path) -> dict[str, object]:

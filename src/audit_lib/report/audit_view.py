@@ -8,16 +8,22 @@ themselves. Either way they get the same `AuditView`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from audit_lib.controls.registry import control_by_id
 from audit_lib.errors import UsageError
 from audit_lib.periods import Period, iso, narrative
 from audit_lib.report.display import NOTHING_TO_JUDGE
 
 if TYPE_CHECKING:
     import polars as pl
+
+#: How many records a control's section shows (the CSV files hold them all).
+RECORDS_SHOWN = 50
+#: Violations first: what needs acting on.
+OUTCOME_ORDER = {"violation": 0, "waived": 1, "exception": 2}
 
 #: Rows of the exceptions register: (control id, reason, count, first keys).
 ExceptionRow = tuple[str, str, int, list[str]]
@@ -38,6 +44,10 @@ class AuditView:
     #: findings.json's `waivers` register and `waivers_file`; None for an audit run without waivers.
     waivers: list[dict[str, object]] | None = None
     waivers_file: dict[str, str] | None = None
+    #: Where the evidence files are (findings read from a folder) ...
+    evidence_dir: Path | None = None
+    #: ... or each control's details, evaluated in the notebook.
+    details: dict[str, pl.DataFrame] | None = field(default=None, repr=False)
 
     @classmethod
     def of(cls, document: dict, exceptions: list[ExceptionRow], source: str) -> AuditView:
@@ -66,13 +76,64 @@ class AuditView:
 
     def explanations(self) -> list[dict[str, object]]:
         """Each control's clause, title, explanation and declared exemptions."""
-        from audit_lib.controls.registry import control_by_id
-
         rows = []
         for row in self.controls:
             control = control_by_id(str(row["id"]))
             rows.append({**shown(row), "explanation": control.explanation, "exemptions": control.exemptions})
         return rows
+
+    def sections(self, limit: int = RECORDS_SHOWN) -> list[dict[str, object]]:
+        """`explanations`, each with its first records and their breakdown where it has any."""
+        rows = []
+        for row in self.explanations():
+            control = str(row["id"])
+            has_records = int(row["violations"]) + int(row["exceptions"]) + int(row.get("waived") or 0)
+            if has_records and self.has_details(control):
+                by = control_by_id(control).breakdown
+                row = {**row, "records": self.records(control, limit), "breakdown": self.breakdown(control),
+                       "breakdown_by": by}  # fmt: skip
+            rows.append(row)
+        return rows
+
+    def has_details(self, control_id: str) -> bool:
+        if self.details is not None:
+            return control_id in self.details
+        return self.evidence_dir is not None and (self.evidence_dir / f"{control_id}.details.csv").is_file()
+
+    def details_frame(self, control_id: str) -> pl.DataFrame:
+        """Every evidence row of a control with its detail columns (masked unless the run revealed)."""
+        from audit_lib.findings.quarterly import read_details
+
+        if self.details is not None:
+            return self.details[control_id]
+        if self.evidence_dir is None:
+            raise UsageError(f"no evidence details for {control_id}")
+        return read_details(self.evidence_dir, control_id)
+
+    def evidence(self, control_id: str):
+        """A control's violations, exceptions (and waived records) with their context, as pandas."""
+        return self.details_frame(control_id).to_pandas()
+
+    def records(self, control_id: str, limit: int = RECORDS_SHOWN) -> pl.DataFrame:
+        """The first `limit` records, violations first, then waived, then exceptions."""
+        import polars as pl
+
+        order = pl.col("outcome").replace_strict(OUTCOME_ORDER, default=len(OUTCOME_ORDER))
+        frame = self.details_frame(control_id)
+        return frame.with_row_index("#").sort(order, "#").drop("#").head(limit)
+
+    def breakdown(self, control_id: str) -> pl.DataFrame | None:
+        """Records per value of the control's most telling dimension, by outcome."""
+        import polars as pl
+
+        by = control_by_id(control_id).breakdown
+        frame = self.details_frame(control_id)
+        if not by or by not in frame.columns:
+            return None
+        counts = [pl.col("outcome").eq(o).sum().alias(f"{o}s" if o != "waived" else o) for o in OUTCOME_ORDER]
+        table = frame.group_by(pl.col(by).cast(pl.String)).agg(pl.len().alias("records"), *counts)
+        present = [c for c in table.columns if c in (by, "records") or table[c].sum() > 0]
+        return table.select(present).sort("records", by, descending=[True, False])
 
     def identity(self) -> list[dict[str, object]]:
         """The facts a report must state: period, as_of, snapshot, run, parameters."""
@@ -240,15 +301,19 @@ def read_view(path: Path, period: Period | None = None, snapshot: str | Path | N
         require_snapshot_id(Path(snapshot), document["snapshot"]["id"], path)
     ids = [c["id"] for c in document["controls"]]
     exceptions = exceptions_by_reason(read_evidence(path.parent / "evidence", ids), ids)
-    return AuditView.of(document, exceptions, source=path.name)
+    return replace(
+        AuditView.of(document, exceptions, source=path.name), evidence_dir=path.parent / "evidence"
+    )
 
 
 def evaluate_view(snapshot: Path, period: Period, params: dict[str, int]) -> AuditView:
     """Evaluate every control now and present the result as findings.json would."""
     from audit_lib.controls.evaluate import evaluate
-    from audit_lib.findings.quarterly import evidence_of, exceptions_by_reason, findings_document
+    from audit_lib.findings.quarterly import details_of, evidence_of, exceptions_by_reason, findings_document
 
-    findings = evaluate(snapshot, period, params)
+    findings = evaluate(snapshot, period, params, with_details=True)
     ids = [r.control.id for r in findings.controls]
     exceptions = exceptions_by_reason(evidence_of(findings), ids)
-    return AuditView.of(findings_document(findings), exceptions, source="evaluated in the notebook")
+    view = AuditView.of(findings_document(findings), exceptions, source="evaluated in the notebook")
+    details = {r.id: details_of(r, findings.details[r.id], revealed=False) for r in findings.controls}
+    return replace(view, details=details)

@@ -29,6 +29,7 @@ BADGE_COLORS = {
     NOTHING_TO_JUDGE: ("#57606a", "#eaeef2"),
 }
 NUMERIC = (int, float)
+MARKED_STYLE = ";background:#ffd8d3;color:#82071e;font-weight:600"
 WARM_UP_SPEC = {"data": {"values": [{"x": 1}]}, "mark": "point", "encoding": {"x": {"field": "x"}}}
 
 
@@ -132,18 +133,30 @@ def table_html(
     caption: str | None = None,
     max_rows: int = MAX_ROWS,
     badges: Iterable[str] = ("status",),
+    anchors: dict[str, str] | None = None,
+    marked: Iterable[str] = (),
 ) -> str:
-    """An HTML table with every header, value and the caption escaped."""
+    """An HTML table with every header, value and the caption escaped.
+
+    `anchors` maps a column to a prefix: its cells link to `#<prefix><value>` in the page.
+    Non-zero cells of the `marked` columns are shaded (e.g. ages past a cap).
+    """
     columns, rows = rows_of(frame)
     shown = rows[:max_rows] if max_rows else rows
     badge_columns = set(badges)
+    anchors, marked = anchors or {}, set(marked)
     parts = ['<table class="pa-table">']
     if caption:
         parts.append(f"<caption>{escape(caption)}</caption>")
     parts.append("<thead><tr>" + "".join(f"<th>{escape(c)}</th>" for c in columns) + "</tr></thead>")
     parts.append("<tbody>")
     for row in shown:
-        cells = (_cell(column, value, badge_columns) for column, value in zip(columns, row, strict=True))
+        cells = (
+            _linked(value, anchors[column])
+            if column in anchors
+            else _cell(column, value, badge_columns, column in marked)
+            for column, value in zip(columns, row, strict=True)
+        )
         parts.append("<tr>" + "".join(cells) + "</tr>")
     parts.append("</tbody></table>")
     if not rows:
@@ -153,23 +166,66 @@ def table_html(
     return "".join(parts)
 
 
-def _cell(column: str, value: object, badge_columns: set[str]) -> str:
+def anchor_id(prefix: str, value: object) -> str:
+    """An id attribute's value for `value` (only letters, digits and dashes)."""
+    return prefix + re.sub(r"[^A-Za-z0-9-]+", "-", text(value))
+
+
+def _linked(value: object, prefix: str) -> str:
+    return f'<td><a href="#{anchor_id(prefix, value)}">{escape(value)}</a></td>'
+
+
+def _cell(column: str, value: object, badge_columns: set[str], marked: bool = False) -> str:
     if column in badge_columns and value is not None:
         return f"<td>{badge_html(value)}</td>"
     if isinstance(value, NUMERIC) and not isinstance(value, bool):
-        return f'<td style="text-align:right">{escape(value)}</td>'
+        shade = MARKED_STYLE if marked and value else ""
+        return f'<td style="text-align:right{shade}">{escape(value)}</td>'
     return f"<td>{escape(value)}</td>"
 
 
-def table(frame: Any, caption: str | None = None, max_rows: int = MAX_ROWS) -> HTML:
+def table(
+    frame: Any,
+    caption: str | None = None,
+    max_rows: int = MAX_ROWS,
+    anchors: dict[str, str] | None = None,
+    marked: Iterable[str] = (),
+) -> HTML:
     """Show a polars/pandas frame or a list of dicts as an escaped HTML table."""
     from IPython.display import HTML
 
-    return HTML(table_html(frame, caption, max_rows))
+    return HTML(table_html(frame, caption, max_rows, anchors=anchors, marked=marked))
+
+
+#: Where a control's section is, for the scorecard's links.
+CONTROL_ANCHOR = "control-"
+
+
+def evidence_html(row: dict[str, Any]) -> str:
+    """A control's records (first rows), their breakdown and relative links to its evidence files."""
+    records, breakdown = row.get("records"), row.get("breakdown")
+    if records is None or not len(records):
+        return ""
+    cid = text(row["id"])
+    total = int(row["violations"]) + int(row["exceptions"]) + int(row.get("waived") or 0)
+    caption = f"Records of {cid}: violations first" + (
+        f" (first {len(records)} of {total})" if total > len(records) else ""
+    )
+    links = " · ".join(
+        f'<a href="evidence/{escape(cid)}{suffix}">evidence/{escape(cid)}{suffix}</a>'
+        for suffix in (".csv", ".details.csv")
+    )
+    shown = table_html(records, caption, max_rows=0, badges=())
+    by = (
+        table_html(breakdown, f"{cid} by {row.get('breakdown_by')}", max_rows=0, badges=())
+        if breakdown is not None
+        else ""
+    )
+    return f'{shown}{by}<p class="pa-note">All records: {links}</p>'
 
 
 def controls_html(rows: Iterable[dict[str, Any]]) -> str:
-    """One section per control: id, title, status, policy clause, explanation, exemptions."""
+    """One section per control: id, title, status, policy clause, explanation, exemptions, records."""
     parts = []
     for row in rows:
         exemptions = "".join(
@@ -177,7 +233,8 @@ def controls_html(rows: Iterable[dict[str, Any]]) -> str:
             for name, text in dict(row.get("exemptions") or {}).items()
         )
         parts.append(
-            f'<section class="pa-control"><h3>{escape(row["id"])} {escape(row["title"])} '
+            f'<section class="pa-control" id="{anchor_id(CONTROL_ANCHOR, row["id"])}">'
+            f"<h3>{escape(row['id'])} {escape(row['title'])} "
             f"{badge_html(row['status'])}</h3>"
             f"<p><strong>Policy {escape(row['clause'])}</strong> · {escape(row.get('kind'))} control "
             f"over {escape(row.get('key'))}: population {escape(row['population'])}, "
@@ -186,6 +243,7 @@ def controls_html(rows: Iterable[dict[str, Any]]) -> str:
             + ".</p>"
             f"<p>{escape(row['explanation'])}</p>"
             + (f"<p>Exemptions:</p><ul>{exemptions}</ul>" if exemptions else "<p>No exemptions.</p>")
+            + evidence_html(row)
             + "</section>"
         )
     return "".join(parts)

@@ -17,6 +17,11 @@ from audit_lib.ingest.snapshot import opened
 from audit_lib.periods import Period, iso
 from audit_lib.progress import Progress
 
+#: The note a folder written with --reveal carries.
+REVEALED_README = (
+    "This report folder was written with --reveal: evidence/*.details.csv and the report show\n"
+    "personal values (birth dates, free text) unmasked. Share it only with those entitled to them.\n"
+)
 #: Where a quarterly notebook finds the folder's findings, relative to itself.
 FINDINGS_FROM_NOTEBOOK = "../findings.json"
 
@@ -31,7 +36,7 @@ def evaluate_with_progress(snapshot: Path, period: Period, params: dict[str, obj
         def advance(control: Control) -> None:
             progress.advance(f"control {control.id}")
 
-        return evaluate_connection(con, info, period, params, on_control=advance)
+        return evaluate_connection(con, info, period, params, on_control=advance, with_details=True)
 
 
 def run_quarterly(
@@ -42,6 +47,7 @@ def run_quarterly(
     with_notebooks: bool = True,
     waivers: Path | None = None,
     previous: Path | None = None,
+    reveal: bool = False,
 ) -> Path:
     """Write the report folder of one audit and return its path.
 
@@ -63,7 +69,9 @@ def run_quarterly(
         if waiver_file is not None:
             waiver_file.copy_into(tmp)
         before = named or discovered_previous(findings.period, folder)
-        write_findings(findings, tmp, previous=previous_block(before))
+        write_findings(findings, tmp, previous=previous_block(before), revealed=reveal)
+        if reveal:
+            (tmp / "README.txt").write_text(REVEALED_README, encoding="utf-8")
         if before is not None:
             write_diff(diff_reports(before, tmp, folder.name), tmp)
         if with_notebooks:

@@ -12,6 +12,8 @@ explanation: >
 exemptions:
   access_log: "§9 Access Logs: access logs are kept for security"
   indefinite_hold: "§9: a tos_breach or fraud hold active at as_of"
+details: [category, system, system_kind, received_at, age_years]
+breakdown: system
 */
 SELECT
     p.item_id AS key,
@@ -20,6 +22,11 @@ SELECT
     CASE
         WHEN p.system_kind = 'access_log' THEN 'access_log'
         WHEN p.customer_id IN (SELECT customer_id FROM indefinitely_held_customers($as_of)) THEN 'indefinite_hold'
-    END AS exemption
+    END AS exemption,
+    p.category,
+    p.system,
+    p.system_kind,
+    p.received_at,
+    whole_years(p.received_at, $as_of) AS age_years
 FROM personal_data AS p
 WHERE p.received_at < $as_of

@@ -14,6 +14,8 @@ exemptions:
   legal_retention: "§9: kept for legal compliance (purpose legal_compliance)"
   access_log: "§9 Access Logs: access logs are kept for security"
   hold: "§9: any legal hold active at as_of"
+details: [category, system, system_kind, purpose, received_at, deactivated_at]
+breakdown: system
 */
 SELECT
     p.item_id AS key,
@@ -23,7 +25,13 @@ SELECT
         WHEN p.purpose = 'legal_compliance' THEN 'legal_retention'
         WHEN p.system_kind = 'access_log' THEN 'access_log'
         WHEN p.customer_id IN (SELECT customer_id FROM held_customers($as_of)) THEN 'hold'
-    END AS exemption
+    END AS exemption,
+    p.category,
+    p.system,
+    p.system_kind,
+    p.purpose,
+    p.received_at,
+    (SELECT deactivated_at FROM customers AS c WHERE c.customer_id = p.customer_id) AS deactivated_at
 FROM personal_data AS p
 WHERE p.received_at < $as_of
   AND p.customer_id IN (SELECT customer_id FROM expired_accounts($as_of, $grace_days))

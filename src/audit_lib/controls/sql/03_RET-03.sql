@@ -14,6 +14,8 @@ exemptions:
   legal_retention: "§9: kept for legal compliance (purpose legal_compliance)"
   access_log: "§9 Access Logs: access logs are kept for security"
   indefinite_hold: "§9: a tos_breach or fraud hold active at as_of"
+details: [category, system, system_kind, purpose, received_at, erasure_asked_at]
+breakdown: system
 */
 WITH erased AS (
     SELECT customer_id, max(received_at) AS last_asked_at FROM dsr_requests
@@ -28,7 +30,13 @@ SELECT
         WHEN p.purpose = 'legal_compliance' THEN 'legal_retention'
         WHEN p.system_kind = 'access_log' THEN 'access_log'
         WHEN p.customer_id IN (SELECT customer_id FROM indefinitely_held_customers($as_of)) THEN 'indefinite_hold'
-    END AS exemption
+    END AS exemption,
+    p.category,
+    p.system,
+    p.system_kind,
+    p.purpose,
+    p.received_at,
+    e.last_asked_at AS erasure_asked_at
 FROM personal_data AS p
 JOIN erased AS e USING (customer_id)
 WHERE p.received_at < $as_of

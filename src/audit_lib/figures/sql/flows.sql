@@ -21,7 +21,8 @@ SELECT
     kind::VARCHAR AS party_kind,
     country,
     in_eea(country) AS in_eea,
-    coalesce(transfer_safeguard::VARCHAR, 'missing') AS safeguard,
+    CASE WHEN in_eea(country) THEN 'not needed (EEA)' ELSE coalesce(transfer_safeguard::VARCHAR, 'missing') END
+        AS safeguard,
     authorized_from,
     authorized_until,
     count(*) AS disclosures,
