@@ -209,4 +209,4 @@ def test_the_report_names_the_previous_report(snapshot: Path, reports: dict[str,
     assert html.index("Changes since the previous report") > html.index("Scorecard")
     for fact in ("2026-Q2", before["snapshot"]["id"], before["generated_at"], reports["2026-Q2"].name):
         assert fact in html
-    assert "Violations per control, report by report" in html or "<svg" in html
+    assert "Compared with the previous report" in html and "Persisting violations" in html
