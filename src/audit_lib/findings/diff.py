@@ -365,9 +365,7 @@ def summary_rows(document: dict) -> list[dict[str, object]]:
     for c in document["controls"]:
         before, now = c.get("before") or {}, c.get("now") or {}
         if c["comparison"] == "keys":
-            change = (
-                f"{len(c['new'])} new, {len(c['persisting'])} persisting, {len(c['resolved'])} resolved"
-            )
+            change = f"{len(c['new'])} new, {len(c['persisting'])} persisting, {len(c['resolved'])} resolved"
             if c.get("waived"):
                 change += f", {len(c['waived'])} now waived"
         else:
