@@ -318,6 +318,63 @@ def investigate(
     typer.echo(f"investigation: {folder / 'investigation.html'}")
 
 
+def _list_deadlines(
+    snapshot: Path, type_: str, open_only: bool, as_of: str | None, as_json: bool, param
+) -> None:
+    """Complaints or requests of a snapshot with their deadline status, most urgent first."""
+    import json
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from audit_lib.controls.evaluate import require_visible
+    from audit_lib.controls.vocabulary import install_macros
+    from audit_lib.findings.disputes import FIELDS, listing
+    from audit_lib.ingest.snapshot import opened
+    from audit_lib.params import parse_assignments, resolve
+
+    params = resolve(parse_assignments(param or []))
+    with opened(snapshot) as (con, info):
+        when = Period.until(as_of or info.taken_at)
+        require_visible(when, info)
+        install_macros(con)
+        items = listing(con, when.as_of, params["response_days"], open_only=open_only, type_=type_)
+    if as_json:
+        typer.echo(json.dumps(items, indent=2))
+        return
+    table = Table(title=f"{type_}s at {_iso(when.as_of)} ({len(items)})", show_lines=False)
+    for name in FIELDS:
+        table.add_column(name.replace("_", " "), justify="right" if name == "days_left" else "left")
+    for item in items:
+        table.add_row(*("" if item[n] is None else str(item[n]) for n in FIELDS))
+    Console(width=160).print(table)
+
+
+AsOfListing = Annotated[str | None, typer.Option("--as-of", help="Status at this time; default: taken_at.")]
+OpenOnly = Annotated[bool, typer.Option("--open", help="Only those unanswered at as_of.")]
+AsJson = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+
+@app.command("disputes")
+@reported
+def disputes(
+    snapshot: SnapshotOption, open_only: OpenOnly = False, as_of: AsOfListing = None, as_json: AsJson = False,
+    param: ParamOption = None,
+) -> None:  # fmt: skip
+    """List complaints with received, deadline, status and days left, most urgent first."""
+    _list_deadlines(snapshot, "complaint", open_only, as_of, as_json, param)
+
+
+@app.command("requests")
+@reported
+def requests(
+    snapshot: SnapshotOption, open_only: OpenOnly = False, as_of: AsOfListing = None, as_json: AsJson = False,
+    param: ParamOption = None,
+) -> None:  # fmt: skip
+    """List data-subject requests with received, deadline, status and days left, most urgent first."""
+    _list_deadlines(snapshot, "request", open_only, as_of, as_json, param)
+
+
 @sample_app.command("generate")
 @reported
 def sample_generate(

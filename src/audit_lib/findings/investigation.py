@@ -24,7 +24,9 @@ Shapes worth knowing:
 - `timeline` lists every record of the customer in the snapshot, also those
   after as_of (the chart marks as_of); verdicts judge `(-infinity, as_of)`.
 - What the notebook shows of the document is in `report.investigation_view`.
-- Beyond the contract's fields: `parameters`, `generated_at`,
+- `disputes` lists every complaint and request of the customer with its
+  deadline status at as_of (`findings.disputes`), most urgent first.
+- Beyond the contract's fields: `parameters`, `generated_at`, `disputes`,
   `suite_version`, `revealed`, `note`, `timeline`, and per control its
   `clause`, `title`, `status` and `population` (for this customer).
 """
@@ -37,6 +39,7 @@ from typing import TYPE_CHECKING
 
 from audit_lib import __version__
 from audit_lib.errors import NotFoundError, UsageError
+from audit_lib.findings.disputes import listing
 from audit_lib.findings.documents import read_document, snapshot_identity
 from audit_lib.findings.masking import personal
 from audit_lib.periods import Period, iso, to_utc, utc_now
@@ -148,6 +151,7 @@ def investigate(
         customer = find_customer(con, who) if who is not None else None
         findings = evaluate_connection(con, info, period, resolved, customer_id=who) if customer else None
         events = timeline(con, who) if customer else []
+        disputes = listing(con, when, resolved["response_days"], who) if customer else []
     return {
         "format": FORMAT,
         "as_of": iso(when),
@@ -160,6 +164,7 @@ def investigate(
         "customer": customer_document(customer, reveal) if customer else None,
         "note": None if customer else NO_CUSTOMER.format(dispute_id=dispute_id),
         "controls": controls_document(findings),
+        "disputes": disputes,
         "timeline": [timeline_document(event, reveal) for event in events],
     }
 

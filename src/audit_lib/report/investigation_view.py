@@ -50,8 +50,15 @@ def deadline_summary(document: dict) -> str:
 
     dispute = document["dispute"]
     if dispute is None:
-        return markdown_text("No complaint: an investigation of customer **{c}** as of {a}.",
-                             c=document["customer"]["id"], a=document["as_of"])  # fmt: skip
+        items = document.get("disputes") or []
+        complaints = sum(1 for d in items if d["type"] == "complaint")
+        still_open = sum(1 for d in items if d["status"] in ("open", "overdue"))
+        return markdown_text(
+            "Customer **{c}** as of {a}: {n} complaint(s) and {r} request(s), {o} of them unanswered "
+            "(listed below, most urgent first).",
+            c=document["customer"]["id"], a=document["as_of"], n=complaints, r=len(items) - complaints,
+            o=still_open,
+        )  # fmt: skip
     days = dispute["days_left"]
     state = {
         "met": "answered on time, at {responded}",
@@ -84,6 +91,14 @@ def deadline_rows(document: dict) -> list[dict[str, object]]:
         ("topic", dispute["topic"]),
     ]
     return [{"field": name, "value": value} for name, value in facts]
+
+
+def dispute_rows(document: dict) -> list[dict[str, object]]:
+    """The customer's complaints and requests with their deadline status, most urgent first."""
+    return [
+        {name.replace("_", " "): value for name, value in item.items()}
+        for item in document.get("disputes") or []
+    ]
 
 
 def customer_rows(document: dict) -> list[dict[str, object]]:
