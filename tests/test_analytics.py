@@ -147,7 +147,12 @@ def test_flows_authorization_at_the_time_and_safeguards(an: Analytics) -> None:
     assert (p1["disclosures"], p1["authorized"], p1["unauthorized"]) == (2, 1, 1)  # until day excluded
     assert (p1["party"], p1["in_eea"], p1["safeguard"]) == ("<script>alert(1)</script>", False, "none")
     p2 = parties["P2"]
-    assert (p2["authorized"], p2["unauthorized"], p2["safeguard"], p2["in_eea"]) == (0, 1, "missing", True)
+    assert (p2["authorized"], p2["unauthorized"], p2["safeguard"], p2["in_eea"]) == (
+        0,
+        1,
+        "not needed (EEA)",
+        True,
+    )  # issue 12: inside the EEA none is needed
     assert (parties["P3"]["authorized"], parties["P3"]["categories"]) == (1, 1)
 
 

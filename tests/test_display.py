@@ -78,7 +78,7 @@ def test_setup_renders_charts_as_svg() -> None:
     import altair as alt
 
     display.setup()
-    assert alt.renderers.active == "svg"
+    assert alt.renderers.active == "printable-svg"  # SVG, every string made printable first
 
 
 @pytest.mark.slow

@@ -192,7 +192,7 @@ def test_planted_symlink_in_reports_is_skipped(cli, snapshot: Path, tmp_path: Pa
 def test_full_target_exit_2_blames_the_folder(cli, snapshot: Path, tmp_path: Path, monkeypatch) -> None:
     import audit_lib.runs.quarterly as quarterly
 
-    def full(findings: object, folder: Path) -> None:
+    def full(findings: object, folder: Path, **_: object) -> None:
         raise OSError(errno.ENOSPC, "No space left on device", str(folder / "findings.json"))
 
     monkeypatch.setattr(quarterly, "write_findings", full)

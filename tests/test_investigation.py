@@ -14,7 +14,8 @@ from audit_lib.controls.evaluate import evaluate
 from audit_lib.controls.registry import load_controls
 from audit_lib.controls.vocabulary import install_macros
 from audit_lib.errors import NotFoundError, SnapshotError
-from audit_lib.findings.investigation import investigate, mask
+from audit_lib.findings.investigation import investigate
+from audit_lib.findings.masking import mask
 from audit_lib.ingest.schema import TABLES
 from audit_lib.ingest.snapshot import open_snapshot
 from audit_lib.periods import Period

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from audit_lib.runs.notebooks import QUARTERLY
+
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
 
@@ -58,7 +60,7 @@ def test_the_installed_wheel_runs_an_audit(installed: Path, tmp_path: Path) -> N
         cwd=tmp_path,
     )
     assert (tmp_path / "q3" / "report.html").is_file()
-    assert len(list((tmp_path / "q3" / "notebooks").glob("*.ipynb"))) == 6
+    assert len(list((tmp_path / "q3" / "notebooks").glob("*.ipynb"))) == len(QUARTERLY)
     planted = json.loads((tmp_path / "export" / "planted.json").read_text())
     dispute = planted["investigation"]["dispute_id"]
     sh(command, "investigate", "--snapshot", "s.duckdb", "--dispute", dispute, "--out", "case", cwd=tmp_path)

@@ -64,7 +64,7 @@ def test_findings_and_evidence(cli, snapshot: Path, tmp_path: Path) -> None:
             ["I2", "violation", ""],
         ]
     assert sorted(p.name for p in (out / "evidence").iterdir()) == sorted(
-        f"{c.id}.csv" for c in load_controls()
+        name for c in load_controls() for name in (f"{c.id}.csv", f"{c.id}.details.csv")
     )
     manifest = json.loads((out / "manifest.json").read_text())
     assert "findings.json" in manifest["files"] and "evidence/RET-01.csv" in manifest["files"]
