@@ -117,11 +117,25 @@ def snapshot_build(
     taken_at: Annotated[
         str | None, typer.Option("--taken-at", help="Snapshot time; default: newest timestamp in the export.")
     ] = None,
+    snapshot_format: Annotated[
+        str,
+        typer.Option(
+            "--format", help="duckdb (one file) or parquet (a folder Spark reads: one folder per table)."
+        ),
+    ] = "duckdb",
 ) -> None:
-    """Validate an export folder and freeze it into one DuckDB snapshot."""
+    """Validate an export folder and freeze it into one DuckDB snapshot (or a Parquet folder)."""
+    from audit_lib.errors import UsageError
     from audit_lib.ingest.snapshot import build_snapshot
 
-    info = build_snapshot(export_dir, out, taken_at)
+    if snapshot_format not in ("duckdb", "parquet"):
+        raise UsageError(f"--format must be duckdb or parquet, not {snapshot_format!r}")
+    if snapshot_format == "parquet":
+        from audit_lib.ingest.parquet_snapshot import build_parquet_snapshot
+
+        info = build_parquet_snapshot(export_dir, out, taken_at)
+    else:
+        info = build_snapshot(export_dir, out, taken_at)
     rows = sum(info.row_counts.values())
     typer.echo(f"snapshot {info.id} written to {out} ({rows} rows, taken at {_iso(info.taken_at)})")
 

@@ -94,6 +94,10 @@ def open_snapshot(path: Path | str) -> duckdb.DuckDBPyConnection:
     Only the metadata is checked here; `opened` and `verify_snapshot` check the content too.
     """
     path = Path(path)
+    if path.is_dir():  # a Parquet snapshot folder (ingest.parquet_snapshot)
+        from audit_lib.ingest.parquet_snapshot import open_parquet
+
+        return open_parquet(path)
     if not path.is_file():
         raise SnapshotError(f"{path}: no such snapshot file")
     try:
@@ -163,6 +167,10 @@ def table_checksums(con: duckdb.DuckDBPyConnection, tables: list[str]) -> dict[s
 
 def verify_content(con: duckdb.DuckDBPyConnection, path: Path | str) -> None:
     """Refuse (SnapshotError) a snapshot whose tables differ from the checksums it recorded."""
+    if Path(path).is_dir():
+        from audit_lib.ingest.parquet_snapshot import verify_parquet
+
+        return verify_parquet(con, path)
     try:
         recorded = {
             t: (n, c, k)
@@ -209,7 +217,7 @@ def verify_snapshot(path: Path | str, sha256: str | None = None) -> SnapshotInfo
     path = Path(path)
     with contextlib.closing(open_snapshot(path)) as con:
         verify_content(con, path)
-        info = read_info(con, sha256_of(path))
+        info = read_info(con, snapshot_sha256(path))
     if sha256 is not None and info.sha256 != sha256.strip().lower():
         raise SnapshotError(f"{path}: sha256 is {info.sha256}, not {sha256.strip().lower()}")
     return info
@@ -241,7 +249,17 @@ def require_snapshot_id(path: Path | str, expected_id: str, source: Path | None 
 def snapshot_info(path: Path | str) -> SnapshotInfo:
     """The identity of the snapshot file at `path`, with its sha256."""
     with contextlib.closing(open_snapshot(path)) as con:
-        return read_info(con, sha256_of(Path(path)))
+        return read_info(con, snapshot_sha256(path))
+
+
+def snapshot_sha256(path: Path | str) -> str:
+    """sha256 of a snapshot file; of a Parquet snapshot folder, that of its metadata file."""
+    path = Path(path)
+    if path.is_dir():
+        from audit_lib.ingest.parquet_snapshot import parquet_sha256
+
+        return parquet_sha256(path)
+    return sha256_of(path)
 
 
 @contextlib.contextmanager
@@ -250,7 +268,7 @@ def opened(path: Path | str) -> Iterator[tuple[duckdb.DuckDBPyConnection, Snapsh
     con = open_snapshot(path)
     try:
         verify_content(con, path)
-        yield con, read_info(con, sha256_of(Path(path)))
+        yield con, read_info(con, snapshot_sha256(path))
     finally:
         con.close()
 
