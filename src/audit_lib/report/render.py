@@ -12,8 +12,10 @@ text/html outputs pass through here as they are.
 
 from __future__ import annotations
 
+import functools
 import html
 import re
+import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from html.parser import HTMLParser
@@ -96,13 +98,25 @@ def notebook_section(path: Path) -> Section:
 def notebook_body(path: Path) -> str:
     """The notebook as an HTML fragment: markdown and outputs only."""
     import nbformat
-    from nbconvert import HTMLExporter
-    from nbconvert.preprocessors import TagRemovePreprocessor
 
     notebook = nbformat.read(path, as_version=4)
     for cell in notebook.cells:  # warnings on stderr belong in logs, not the report
         if cell.cell_type == "code":
             cell.outputs = [o for o in cell.outputs if o.get("name") != "stderr"]
+    with _EXPORTER_LOCK:
+        body, _ = html_exporter().from_notebook_node(notebook)
+    return body
+
+
+_EXPORTER_LOCK = threading.Lock()
+
+
+@functools.cache
+def html_exporter() -> object:
+    """One nbconvert exporter for every notebook (compiling its templates costs ~0.1 s each time)."""
+    from nbconvert import HTMLExporter
+    from nbconvert.preprocessors import TagRemovePreprocessor
+
     exporter = HTMLExporter(
         template_name="basic",
         exclude_input=True,
@@ -113,8 +127,7 @@ def notebook_body(path: Path) -> str:
     exporter.register_preprocessor(
         TagRemovePreprocessor(remove_cell_tags=set(REMOVE_CELL_TAGS), enabled=True), enabled=True
     )
-    body, _ = exporter.from_notebook_node(notebook)
-    return body
+    return exporter
 
 
 def strip_active_content(fragment: str) -> str:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import os
 import shutil
-from concurrent.futures import ThreadPoolExecutor, as_completed
+import threading
 from importlib.resources import files
 from pathlib import Path
 
@@ -28,30 +30,112 @@ def notebook_path(name: str) -> Path:
     return path
 
 
-def execute(names: tuple[str, ...], out_dir: Path, parameters: dict[str, object], folder: Path) -> list[Path]:
-    """Run the notebooks with `parameters` into `out_dir`, a kernel per core at a time.
+#: Run in a fresh kernel while DuckDB evaluates: the imports every notebook pays otherwise.
+WARM_UP = """
+import altair, duckdb, polars, vl_convert
+from audit_lib.figures import Analytics, charts, tables
+from audit_lib.report import display, audit_view, investigation_view
+display.setup()
+"""
+#: Between two notebooks: a clean namespace (modules stay imported) in the notebook's folder.
+BETWEEN = "get_ipython().run_line_magic('reset', '-f')\nimport os\nos.chdir({folder!r})"
 
-    Each kernel starts in `out_dir`, so relative parameters name files of the
-    folder and stay valid once it is moved into place (papermill's `cwd` would
-    chdir this whole process, and notebooks run in threads). A notebook that
-    fails is kept beside `folder` (the folder being assembled), named in the
-    NotebookError, since the partial folder is removed.
+
+class WarmKernel:
+    """One python3 kernel for a run's notebooks, started early and warmed with their imports.
+
+    Kernel start and imports cost seconds; a run pays them once, and while DuckDB
+    evaluates. Notebooks then run one after another in this kernel (papermill with
+    our kernel manager), each in a clean namespace.
+    """
+
+    def __init__(self) -> None:
+        self.km: object | None = None
+        self.error: BaseException | None = None
+        self._thread = threading.Thread(target=self._start, name="warm kernel", daemon=True)
+        self._thread.start()
+
+    def _start(self) -> None:
+        from jupyter_client import KernelManager
+
+        try:
+            km = KernelManager(kernel_name="python3")
+            km.start_kernel(extra_arguments=["--IPKernelApp.log_level=ERROR"])
+            self.km = km
+            self.run(WARM_UP)
+        except BaseException as exc:  # reported when the kernel is asked for
+            self.error = exc
+
+    def ready(self) -> object:
+        self._thread.join()
+        if self.error is not None or self.km is None:
+            raise NotebookError("kernel", message=f"the notebook kernel did not start: {self.error}")
+        return self.km
+
+    def run(self, code: str) -> None:
+        """Execute `code` in the kernel and wait for it."""
+        kc = self.km.client()
+        kc.start_channels()
+        try:
+            kc.wait_for_ready(timeout=60)
+            reply = kc.execute_interactive(
+                code, timeout=120, store_history=False, output_hook=lambda msg: None
+            )
+            if reply["content"]["status"] != "ok":
+                raise NotebookError(
+                    "kernel", message=f"kernel set-up failed: {reply['content'].get('evalue')}"
+                )
+        finally:
+            kc.stop_channels()
+
+    def shutdown(self) -> None:
+        self._thread.join()
+        if self.km is not None:
+            with contextlib.suppress(Exception):
+                self.km.shutdown_kernel(now=True)
+            self.km = None
+
+
+_prewarmed: list[WarmKernel] = []
+
+
+def prewarm() -> None:
+    """Start the next run's kernel now (it warms up while the caller evaluates)."""
+    if not _prewarmed:
+        _prewarmed.append(WarmKernel())
+
+
+@atexit.register
+def _shutdown_prewarmed() -> None:
+    while _prewarmed:
+        _prewarmed.pop().shutdown()
+
+
+def execute(names: tuple[str, ...], out_dir: Path, parameters: dict[str, object], folder: Path) -> list[Path]:
+    """Run the notebooks with `parameters` into `out_dir`, one after another in one warm kernel.
+
+    The kernel works in `out_dir`, so relative parameters name files of the folder
+    and stay valid once it is moved into place. A notebook that fails is kept
+    beside `folder` (the folder being assembled), named in the NotebookError,
+    since the partial folder is removed.
     """
     out_dir = out_dir.resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
-    targets = [out_dir / f"{name}.ipynb" for name in names]
-    workers = max(1, min(len(names), os.cpu_count() or 1))
-    with Progress("running notebooks", total=len(names)) as progress, ThreadPoolExecutor(workers) as pool:
-        runs = [
-            pool.submit(_execute_one, name, target, parameters, folder)
-            for name, target in zip(names, targets, strict=True)
-        ]
-        for run in as_completed(runs):
-            progress.advance(f"notebook {run.result()} done")
+    kernel = _prewarmed.pop() if _prewarmed else WarmKernel()
+    targets = []
+    try:
+        km = kernel.ready()
+        with Progress("running notebooks", total=len(names)) as progress:
+            for name in names:
+                kernel.run(BETWEEN.format(folder=str(out_dir)))
+                targets.append(_execute_one(name, out_dir / f"{name}.ipynb", parameters, folder, km))
+                progress.advance(f"notebook {name} done")
+    finally:
+        kernel.shutdown()
     return targets
 
 
-def _execute_one(name: str, target: Path, parameters: dict[str, object], folder: Path) -> str:
+def _execute_one(name: str, target: Path, parameters: dict[str, object], folder: Path, km: object) -> Path:
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
@@ -63,15 +147,14 @@ def _execute_one(name: str, target: Path, parameters: dict[str, object], folder:
             progress_bar=False,
             log_output=False,
             kernel_name="python3",
-            extra_arguments=["--IPKernelApp.log_level=ERROR"],
-            resources={"metadata": {"path": str(target.parent)}},
+            km=km,
         )
     except PapermillExecutionError as exc:
         kept = keep_failed(target, folder)
         raise NotebookError(
             name, cell=exc.cell_index, ename=exc.ename, evalue=exc.evalue, kept=kept
         ) from None
-    return name
+    return target
 
 
 def keep_failed(target: Path, folder: Path) -> Path | None:

@@ -16,6 +16,7 @@ from audit_lib.folders import assembled, dated_folder, refuse_non_empty
 from audit_lib.ingest.snapshot import opened
 from audit_lib.periods import Period, iso
 from audit_lib.progress import Progress
+from audit_lib.runs.notebooks import prewarm
 
 #: The note a folder written with --reveal carries.
 REVEALED_README = (
@@ -57,6 +58,8 @@ def run_quarterly(
     from audit_lib.findings.waivers import apply_waivers, load_waivers
 
     waiver_file = load_waivers(waivers) if waivers is not None else None
+    if with_notebooks:
+        prewarm()  # the kernel starts and imports while DuckDB evaluates
     snapshot = Path(snapshot).resolve()
     named = require_report(previous) if previous is not None else None
     if out is not None:
