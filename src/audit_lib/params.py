@@ -41,6 +41,8 @@ def parse_assignments(items: list[str]) -> dict[str, str]:
         name, sep, value = item.partition("=")
         if not sep or not name.strip():
             raise UsageError(f"--param takes name=value, not {item!r}")
+        if name.strip() in pairs:
+            raise UsageError(f"--param {name.strip()} given twice; give each parameter once")
         pairs[name.strip()] = value
     return pairs
 

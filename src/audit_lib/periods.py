@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from audit_lib.errors import UsageError
 
-QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
+QUARTER = re.compile(r"^(\d{4})-Q([1-4])$", re.IGNORECASE)
 
 
 def parse_timestamp(text: str) -> datetime:
@@ -63,7 +63,7 @@ class Period:
             raise UsageError(f"quarter out of range: {label!r}")
         start = datetime(year, 3 * q - 2, 1, tzinfo=UTC)
         end = datetime(year + q // 4, 3 * q + 1 if q < 4 else 1, 1, tzinfo=UTC)
-        return cls(label.strip(), start, end)
+        return cls(f"{year}-Q{q}", start, end)  # `2026-q3` is the quarter 2026-Q3
 
     @classmethod
     def until(cls, as_of: str | datetime) -> Period:
