@@ -50,6 +50,9 @@ CASES = [
                                  "--out", "{tmp}/out"), ("not a privacy-audit snapshot",)),
     Case("run: non-empty --out", ("run", "quarterly", "--snapshot", "{snapshot}", "--period", "2026-Q3",
                                   "--out", "{export}"), ("not an empty folder",), ()),
+    Case("run: a parameter given twice", ("run", "quarterly", "--snapshot", "{snapshot}", "--period", "2026-Q3",
+                                         "--param", "grace_days=1", "--param", "grace_days=2", "--out", "{tmp}/out"),
+         ("given twice",)),
     # investigate
     Case("investigate: neither id", ("investigate", "--snapshot", "{snapshot}", "--out", "{tmp}/out"),
          ("exactly one",)),

@@ -71,3 +71,8 @@ def test_parameters() -> None:
             resolve(bad)
     with pytest.raises(UsageError):
         parse_assignments(["grace_days"])
+
+
+def test_a_quarter_in_lower_case_is_that_quarter() -> None:
+    assert Period.quarter("2026-q3") == Period.quarter("2026-Q3")
+    assert Period.quarter(" 2026-q3 ").label == "2026-Q3"

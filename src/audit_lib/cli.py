@@ -112,7 +112,14 @@ ParamOption = Annotated[
 @snapshot_app.command("build")
 @reported
 def snapshot_build(
-    export_dir: Annotated[Path, typer.Argument(help="Folder of <table>.csv / <table>.parquet files.")],
+    export_dir: Annotated[
+        str,
+        typer.Argument(
+            help="Folder of <table>.csv / <table>.parquet files, or a database: "
+            "postgresql://USER@HOST:PORT/DB?schema=NAME or sqlite:///PATH (four slashes: absolute).",
+            metavar="EXPORT",
+        ),
+    ],
     out: Annotated[Path, typer.Option("--out", help="The snapshot file to create (never overwritten).")],
     taken_at: Annotated[
         str | None, typer.Option("--taken-at", help="Snapshot time; default: newest timestamp in the export.")
@@ -123,19 +130,30 @@ def snapshot_build(
             "--format", help="duckdb (one file) or parquet (a folder Spark reads: one folder per table)."
         ),
     ] = "duckdb",
+    null_marker: Annotated[
+        str | None,
+        typer.Option(
+            "--null-marker", help="A CSV field equal to this is NULL too (e.g. '\\N'); empty is NULL."
+        ),
+    ] = None,
 ) -> None:
-    """Validate an export folder and freeze it into one DuckDB snapshot (or a Parquet folder)."""
+    """Validate an export folder or a database and freeze it into a DuckDB snapshot (or a Parquet folder)."""
     from audit_lib.errors import UsageError
+    from audit_lib.ingest.database import is_database_url
     from audit_lib.ingest.snapshot import build_snapshot
+
+    source: str | Path = export_dir if is_database_url(export_dir) else Path(export_dir)
 
     if snapshot_format not in ("duckdb", "parquet"):
         raise UsageError(f"--format must be duckdb or parquet, not {snapshot_format!r}")
     if snapshot_format == "parquet":
         from audit_lib.ingest.parquet_snapshot import build_parquet_snapshot
 
-        info = build_parquet_snapshot(export_dir, out, taken_at)
+        if isinstance(source, str) or null_marker:
+            raise UsageError("--format parquet reads an export folder (no database URL, no --null-marker)")
+        info = build_parquet_snapshot(source, out, taken_at)
     else:
-        info = build_snapshot(export_dir, out, taken_at)
+        info = build_snapshot(source, out, taken_at, null_marker=null_marker)
     rows = sum(info.row_counts.values())
     typer.echo(f"snapshot {info.id} written to {out} ({rows} rows, taken at {_iso(info.taken_at)})")
 
