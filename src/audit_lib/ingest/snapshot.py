@@ -63,6 +63,8 @@ SNAPSHOT_FORMAT = "privacy-audit/snapshot/2"
 META_TABLE = "snapshot_meta"
 FILES_TABLE = "snapshot_files"
 CHECKSUMS_TABLE = "snapshot_checksums"
+#: Only in a snapshot built from a database: driver, server version, database, schema, URL (no password).
+SOURCE_TABLE = "snapshot_source"
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,7 @@ class SnapshotInfo:
     row_counts: dict[str, int]
     files: list[dict]
     sha256: str | None = None  # of the snapshot file, where it was opened by path
+    source: dict[str, str] | None = None  # a database's identity (SOURCE_TABLE); None for a folder
 
 
 def connect(path: Path | str | None = None, read_only: bool = False) -> duckdb.DuckDBPyConnection:
@@ -232,7 +235,10 @@ def read_info(con: duckdb.DuckDBPyConnection, sha256: str | None = None) -> Snap
     names = [d[0] for d in cursor.description]
     files = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
     counts = {f["table_name"]: f["row_count"] for f in files}
-    return SnapshotInfo(snapshot_id, taken_at, built_at, version, contract, counts, files, sha256)
+    source = None
+    if con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [SOURCE_TABLE]).fetchone()[0]:
+        source = dict(con.execute(f"SELECT key, value FROM {SOURCE_TABLE} ORDER BY key").fetchall())
+    return SnapshotInfo(snapshot_id, taken_at, built_at, version, contract, counts, files, sha256, source)
 
 
 def require_snapshot_id(path: Path | str, expected_id: str, source: Path | None = None) -> None:
@@ -274,16 +280,27 @@ def opened(path: Path | str) -> Iterator[tuple[duckdb.DuckDBPyConnection, Snapsh
 
 
 def build_snapshot(
-    export_dir: Path | str, out: Path | str, taken_at: str | datetime | None = None
+    export_dir: Path | str,
+    out: Path | str,
+    taken_at: str | datetime | None = None,
+    null_marker: str | None = None,
 ) -> SnapshotInfo:
-    """Validate `export_dir` and write the snapshot `out`; raise on any fault."""
+    """Validate `export_dir` (or a database URL, see ingest.database) and write the snapshot `out`.
+
+    `null_marker`: a CSV field equal to it is NULL too (`\\N`, as some exporters write).
+    Raises on any fault.
+    """
+    from audit_lib.ingest.database import is_database_url
+
+    if is_database_url(str(export_dir)):
+        return build_snapshot_from_database(str(export_dir), out, taken_at)
     export_dir, out = Path(export_dir), Path(out)
     if out.exists():
         raise OutputExistsError(f"{out}: already exists; a snapshot is never overwritten")
     if not out.parent.is_dir():
         raise UsageError(f"{out.parent}: no such folder for the snapshot")
     taken = to_utc(taken_at) if taken_at else None
-    sources = find_sources(export_dir)
+    sources = find_sources(export_dir, null_marker)
     for source in sources:
         _require_readable(source.path)
     remove_stale_partials(out.parent)
@@ -300,6 +317,51 @@ def build_snapshot(
                 con.execute("CHECKPOINT")
             except duckdb.IOException as exc:
                 raise UsageError(f"{out.parent}: cannot write the snapshot there ({_cause(exc)})") from None
+        _link_into_place(tmp, out)
+    return info
+
+
+def build_snapshot_from_database(
+    url: str, out: Path | str, taken_at: str | datetime | None = None
+) -> SnapshotInfo:
+    """Read the inventory from the database at `url` in one transaction, validate it, write `out`.
+
+    Without `taken_at`, the snapshot is taken at the transaction's start (the server's clock, UTC).
+    """
+    from audit_lib.ingest.database import read_database
+
+    out = Path(out)
+    if out.exists():
+        raise OutputExistsError(f"{out}: already exists; a snapshot is never overwritten")
+    if not out.parent.is_dir():
+        raise UsageError(f"{out.parent}: no such folder for the snapshot")
+    taken = to_utc(taken_at) if taken_at else None
+    remove_stale_partials(out.parent)
+    with _temporary_beside(out) as tmp:
+        landing = tmp.with_name(tmp.name + ".tmp")
+        try:
+            try:
+                con = connect(tmp)
+            except (duckdb.Error, OSError) as exc:
+                raise UsageError(f"{out.parent}: cannot write the snapshot there ({_cause(exc)})") from None
+            with contextlib.closing(con):
+                read = read_database(url, con, landing)
+                load_validated(con, read.sources)
+                con.execute("DETACH audit_landing")
+                landing.unlink(missing_ok=True)
+                hashes = [read.checksums[s.table.name] for s in read.sources]
+                try:
+                    info = _record_identity(
+                        con, read.sources, hashes, taken or read.started_at, read.identity
+                    )
+                    con.execute("CHECKPOINT")
+                except duckdb.IOException as exc:
+                    raise UsageError(
+                        f"{out.parent}: cannot write the snapshot there ({_cause(exc)})"
+                    ) from None
+        finally:
+            for leftover in (landing, landing.with_name(landing.name + ".wal")):
+                leftover.unlink(missing_ok=True)
         _link_into_place(tmp, out)
     return info
 
@@ -323,6 +385,7 @@ def _record_identity(
     sources: list[SourceFile],
     hashes: list[str],
     taken_at: datetime | None,
+    origin: dict[str, str] | None = None,
 ) -> SnapshotInfo:
     taken_at = taken_at or newest_timestamp(con)
     built_at = utc_now()
@@ -347,7 +410,12 @@ def _record_identity(
             f"INSERT INTO {FILES_TABLE} VALUES (?, ?, ?, ?, ?)",
             [source.table.name, source.path.name, source.format, digest, sums[source.table.name][0]],
         )
-    sums |= table_checksums(con, [FILES_TABLE, META_TABLE])
+    identity_tables = [FILES_TABLE, META_TABLE]
+    if origin is not None:  # a database's identity
+        con.execute(f"CREATE TABLE {SOURCE_TABLE} (key VARCHAR, value VARCHAR)")
+        con.executemany(f"INSERT INTO {SOURCE_TABLE} VALUES (?, ?)", [[k, v] for k, v in origin.items()])
+        identity_tables.append(SOURCE_TABLE)
+    sums |= table_checksums(con, identity_tables)
     con.execute(
         f"CREATE TABLE {CHECKSUMS_TABLE} (table_name VARCHAR, row_count BIGINT, "
         "content_checksum VARCHAR, columns_checksum VARCHAR)"

@@ -69,6 +69,7 @@ class SourceFile:
 
     table: Table
     path: Path
+    null_marker: str | None = None  # a CSV field equal to it is NULL, as an empty one is
 
     @property
     def format(self) -> str:
@@ -97,9 +98,10 @@ class SourceFile:
         if self.format == "parquet":
             return f"read_parquet({path}) AS source({names})"
         columns = ", ".join(f"{literal(position_name(i))}: 'VARCHAR'" for i in range(width))
+        nulls = f"nullstr=['', {literal(self.null_marker)}], " if self.null_marker else ""
         return (
             f"read_csv({path}, header=true, auto_detect=false, columns={{{columns}}}, "
-            "delim=',', quote='\"', escape='\"', strict_mode=true, encoding='utf-8', "
+            f"delim=',', quote='\"', escape='\"', strict_mode=true, encoding='utf-8', {nulls}"
             f"max_line_size={CSV_MAX_LINE})"
         )
 
@@ -125,7 +127,7 @@ class SourceFile:
         return [(name, kind) for name, (_, kind, *_) in zip(names, described, strict=True)]
 
 
-def find_sources(export_dir: Path) -> list[SourceFile]:
+def find_sources(export_dir: Path, null_marker: str | None = None) -> list[SourceFile]:
     """Pair every contract table with exactly one regular file of the folder (no symbolic link)."""
     if not export_dir.is_dir():
         raise InvalidExportError([ValidationFault(str(export_dir), None, "not a folder")])
@@ -142,7 +144,7 @@ def find_sources(export_dir: Path) -> list[SourceFile]:
         elif len(found) > 1:
             faults.append(ValidationFault(found[0].name, None, "table given twice (one format per table)"))
         else:
-            sources.append(SourceFile(table, found[0]))
+            sources.append(SourceFile(table, found[0], null_marker))
     if faults:
         raise InvalidExportError(faults)
     return sources

@@ -169,6 +169,8 @@ def column_checks(source: SourceFile, layout: Layout) -> tuple[list[ValidationFa
             continue
         source_type = layout.columns[at][1]
         mistyped = parquet_type_rule(column, source_type) if source.format == "parquet" else None
+        if hasattr(source, "type_fault"):  # a database source judges its declared types
+            mistyped = source.type_fault(column)
         if mistyped:
             faults.append(ValidationFault(source.path.name, column.name, mistyped))
             continue

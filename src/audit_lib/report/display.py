@@ -29,6 +29,8 @@ BADGE_COLORS = {
     NOTHING_TO_JUDGE: ("#57606a", "#eaeef2"),
 }
 NUMERIC = (int, float)
+#: Values up to this long without a space (keys, timestamps) stay on one line.
+UNBROKEN = 32
 MARKED_STYLE = ";background:#ffd8d3;color:#82071e;font-weight:600"
 WARM_UP_SPEC = {"data": {"values": [{"x": 1}]}, "mark": "point", "encoding": {"x": {"field": "x"}}}
 
@@ -181,6 +183,9 @@ def _cell(column: str, value: object, badge_columns: set[str], marked: bool = Fa
     if isinstance(value, NUMERIC) and not isinstance(value, bool):
         shade = MARKED_STYLE if marked and value else ""
         return f'<td style="text-align:right{shade}">{escape(value)}</td>'
+    shown = text(value)
+    if len(shown) <= UNBROKEN and " " not in shown:  # keys and timestamps are never split
+        return f'<td style="white-space:nowrap">{escape(value)}</td>'
     return f"<td>{escape(value)}</td>"
 
 
