@@ -1,0 +1,1 @@
+"""Engines other than DuckDB: the checked SQL translation and Apache Spark."""
