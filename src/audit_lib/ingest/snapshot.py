@@ -236,7 +236,11 @@ def read_info(con: duckdb.DuckDBPyConnection, sha256: str | None = None) -> Snap
     files = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
     counts = {f["table_name"]: f["row_count"] for f in files}
     source = None
-    if con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [SOURCE_TABLE]).fetchone()[0]:
+    # fetchall, not fetchone: a result left unfinished blocks the connection's next con.sql()
+    (has_source,) = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [SOURCE_TABLE]
+    ).fetchall()[0]
+    if has_source:
         source = dict(con.execute(f"SELECT key, value FROM {SOURCE_TABLE} ORDER BY key").fetchall())
     return SnapshotInfo(snapshot_id, taken_at, built_at, version, contract, counts, files, sha256, source)
 
