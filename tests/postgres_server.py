@@ -100,8 +100,12 @@ class PostgresServer:
         self.psql("CREATE DATABASE " + DATABASE, database="postgres")
         return self
 
-    def psql(self, sql: str, database: str = DATABASE, stdin: str | None = None) -> str:
+    def psql(
+        self, sql: str, database: str = DATABASE, stdin: str | None = None, zone: str | None = None
+    ) -> str:
         env = {**os.environ, "PGPASSWORD": PASSWORD}
+        if zone:  # the session time zone (as COPY TO writes timestamps in it)
+            env["PGTZ"] = zone
         result = subprocess.run(
             [str(bin_dir() / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1",
              "-p", str(self.port), "-U", USER, "-d", database, "-c", sql],
