@@ -7,15 +7,30 @@ SAMPLE := data_samples/inventory
 SAMPLE_SNAPSHOT := data_samples/sample.duckdb
 PERIOD ?= 2026-Q3
 
-.PHONY: demo test lab lint format bench clean sample sample-snapshot
+.PHONY: demo test lab lint format bench clean sample sample-snapshot system-deps postgres
 
 demo: sample-snapshot
 	$(BIN)/privacy-audit run quarterly --snapshot $(SAMPLE_SNAPSHOT) --period $(PERIOD)
 
-test: sample-snapshot
+test: sample-snapshot system-deps postgres
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/pytest tests src/audit_lib --doctest-modules --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg
+
+# report.pdf (WeasyPrint) needs Pango, and the PDF is checked with poppler's tools: installed
+# with apt-get when missing and run as root (elsewhere a note; the PDF tests then say what is missing).
+system-deps: $(INSTALLED)
+	@$(BIN)/python -c "import weasyprint" >/dev/null 2>&1 && command -v pdftoppm >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	      libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core poppler-utils >/dev/null; \
+	  else echo "note: --pdf needs Pango: apt-get install libpango-1.0-0 libpangoft2-1.0-0 poppler-utils"; fi; }
+
+# PostgreSQL's binaries for tests/test_database.py (it starts its own server, as the `postgres`
+# user when root): Debian's package when `initdb` is neither on PATH nor in /usr/lib/postgresql.
+postgres:
+	@command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; }
 
 # JupyterLab on the notebooks; their default parameters read the sample snapshot.
 lab: sample-snapshot
