@@ -26,7 +26,7 @@ def test_quarterly_report_folder(cli, sample_snapshot: Path, tmp_path: Path, mon
     executed = sorted(p.name for p in (folder / "notebooks").iterdir())
     assert executed == sorted(
         f"{n}.ipynb"
-        for n in ("scorecard", "changes", "retention", "sharing", "flows", "requests", "exceptions")
+        for n in ("scorecard", "changes", "retention", "sharing", "flows", "ropa", "requests", "exceptions")
     )
     manifest = json.loads((folder / "manifest.json").read_text())["files"]
     on_disk = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()} - {"manifest.json"}

@@ -249,6 +249,10 @@ def run_quarterly(
     reveal: Annotated[
         bool, typer.Option("--reveal", help="Show personal values (birth dates, free text) unmasked.")
     ] = False,
+    ropa: Annotated[
+        Path | None,
+        typer.Option("--ropa", help="A declared RoPA (YAML, see the README), reconciled with the observed."),
+    ] = None,
 ) -> None:
     """Run the quarterly self-assessment: findings, evidence, notebooks and report."""
     from audit_lib.params import parse_assignments
@@ -259,7 +263,7 @@ def run_quarterly(
         typer.echo("privacy-audit: warning: --reveal writes personal values unmasked", err=True)
     folder = run(
         snapshot, chosen, parse_assignments(param or []), out, with_notebooks=notebooks, waivers=waivers,
-        previous=previous, reveal=reveal,
+        previous=previous, reveal=reveal, ropa=ropa,
     )  # fmt: skip
     report = folder / "report.html"
     typer.echo(f"report: {report if report.exists() else folder}")

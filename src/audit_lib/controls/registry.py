@@ -23,6 +23,8 @@ import yaml
 from audit_lib.errors import AuditError
 
 SQL_DIR = Path(__file__).parent / "sql"
+#: The controls the suite adds beyond controls.md: the RoPA reconciliation (run with --ropa only).
+ROPA_DIR = Path(__file__).parent / "ropa"
 HEADER = re.compile(r"^\s*/\*(?P<header>.*?)\*/(?P<query>.*)$", re.DOTALL)
 PARAMETER = re.compile(r"\$([a-z_]+)")
 REQUIRED = ("id", "clause", "title", "kind", "key", "explanation")
@@ -119,7 +121,7 @@ def load_controls(directory: Path = SQL_DIR) -> tuple[Control, ...]:
 
 
 def control_by_id(control_id: str) -> Control:
-    for control in load_controls():
+    for control in (*load_controls(), *load_controls(ROPA_DIR)):
         if control.id == control_id:
             return control
     raise AuditError(f"unknown control {control_id!r}")

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     import duckdb
     import polars as pl
 
+    from audit_lib.findings.ropa import DeclaredRopa
     from audit_lib.ingest.snapshot import SnapshotInfo
 
 SQL_DIR = Path(__file__).parent / "sql"
@@ -135,3 +136,33 @@ class Analytics:
     def open_items(self, limit: int = OPEN_ITEMS_SHOWN) -> pl.DataFrame:
         """The most urgent items open at as_of; `total_open` counts them all."""
         return run(self.con, "open_items", self.bindings(limit=limit))
+
+    # (e) record of processing activities (GDPR Art. 30) -----------------------
+    def ropa(self) -> pl.DataFrame:
+        """The observed RoPA: one row per purpose, Art. 30 element and value (sql/ropa.sql)."""
+        return run(self.con, "ropa", self.bindings())
+
+    def reconcile(self, declared: DeclaredRopa, observed: pl.DataFrame | None = None) -> tuple[list, dict]:
+        """The ROPA-NN controls judged on the declared RoPA against the observed one.
+
+        Returns `(results, details)`: a ControlResult per ROPA control (in file order) and,
+        per control id, its breaking records with their detail columns.
+        """
+        from audit_lib.controls.details import detail_frame
+        from audit_lib.controls.evaluate import judge
+        from audit_lib.controls.registry import ROPA_DIR, load_controls
+        from audit_lib.findings.ropa import DECLARED_COLUMNS
+
+        self.con.register("observed_ropa", self.ropa() if observed is None else observed)
+        for name, rows in declared.tables().items():
+            columns = ", ".join(f"{c} {t}" for c, t in DECLARED_COLUMNS[name])
+            self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} ({columns})")
+            if rows:
+                marks = ", ".join("?" for _ in DECLARED_COLUMNS[name])
+                self.con.executemany(f"INSERT INTO {name} VALUES ({marks})", rows)
+        bindings = self.bindings()
+        results, details = [], {}
+        for control in load_controls(ROPA_DIR):
+            results.append(judge(self.con, control, bindings))
+            details[control.id] = detail_frame(self.con, control, bindings)
+        return results, details

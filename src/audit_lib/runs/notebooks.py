@@ -14,7 +14,7 @@ from audit_lib.errors import NotebookError
 from audit_lib.progress import Progress
 
 #: The quarterly report's notebooks, in the order the report shows them.
-QUARTERLY = ("scorecard", "changes", "retention", "sharing", "flows", "requests", "exceptions")
+QUARTERLY = ("scorecard", "changes", "retention", "sharing", "flows", "ropa", "requests", "exceptions")
 INVESTIGATION = ("investigate",)
 
 

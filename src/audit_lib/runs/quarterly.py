@@ -12,6 +12,7 @@ from audit_lib.controls.registry import Control, load_controls
 from audit_lib.findings.diff import diff_reports, require_report, write_diff
 from audit_lib.findings.manifest import write_manifest
 from audit_lib.findings.quarterly import read_findings, write_findings
+from audit_lib.findings.ropa import DeclaredRopa, write_ropa
 from audit_lib.folders import assembled, dated_folder, refuse_non_empty
 from audit_lib.ingest.snapshot import opened
 from audit_lib.periods import Period, iso
@@ -49,15 +50,20 @@ def run_quarterly(
     waivers: Path | None = None,
     previous: Path | None = None,
     reveal: bool = False,
+    ropa: Path | None = None,
 ) -> Path:
     """Write the report folder of one audit and return its path.
 
     A waivers file is validated before anything runs, applied to the findings,
-    and copied into the folder as waivers.yaml.
+    and copied into the folder as waivers.yaml. So is a declared RoPA file
+    (`ropa`): its ROPA-NN results join the findings, and it is copied as
+    ropa-declared.yaml. ropa.csv (the observed RoPA) is written in every run.
     """
+    from audit_lib.findings.ropa import load_declared
     from audit_lib.findings.waivers import apply_waivers, load_waivers
 
     waiver_file = load_waivers(waivers) if waivers is not None else None
+    declared = load_declared(ropa) if ropa is not None else None
     if with_notebooks:
         prewarm()  # the kernel starts and imports while DuckDB evaluates
     snapshot = Path(snapshot).resolve()
@@ -67,12 +73,16 @@ def run_quarterly(
     findings = evaluate_with_progress(snapshot, period, params)
     if waiver_file is not None:
         findings = apply_waivers(findings, waiver_file)
+    findings, observed_ropa = with_ropa(snapshot, findings, declared)
     folder = out or dated_folder(period.label, "{today}", findings.snapshot.id)
     with assembled(folder) as tmp:
         if waiver_file is not None:
             waiver_file.copy_into(tmp)
         before = named or discovered_previous(findings.period, folder)
         write_findings(findings, tmp, previous=previous_block(before), revealed=reveal)
+        write_ropa(observed_ropa, declared, tmp)
+        if declared is not None:
+            declared.copy_into(tmp)
         if reveal:
             (tmp / "README.txt").write_text(REVEALED_README, encoding="utf-8")
         if before is not None:
@@ -81,6 +91,21 @@ def run_quarterly(
             render_quarterly(snapshot, findings, tmp, folder.resolve(), before)
         write_manifest(tmp)
     return folder
+
+
+def with_ropa(snapshot: Path, findings: Findings, declared: DeclaredRopa | None) -> tuple[Findings, object]:
+    """The observed RoPA, and the findings with the ROPA-NN results after the others (with `declared`)."""
+    from dataclasses import replace
+
+    from audit_lib.figures import Analytics
+
+    with Analytics.open(snapshot, findings.period, findings.params) as analytics:
+        observed = analytics.ropa()
+        if declared is None:
+            return findings, observed
+        results, details = analytics.reconcile(declared, observed)
+    merged = {**findings.details, **details} if findings.details is not None else None
+    return replace(findings, controls=[*findings.controls, *results], details=merged), observed
 
 
 def render_quarterly(
