@@ -210,16 +210,55 @@ def snapshot_verify(
 @reported
 def verify_report(
     report_dir: Annotated[Path, typer.Argument(help="A report or investigation folder.")],
+    key: Annotated[
+        Path | None, typer.Option("--key", help="A public key (keygen's KEY.pub): check manifest.sig too.")
+    ] = None,
 ) -> None:
-    """Re-check a report folder against its manifest.json: every file, nothing more."""
+    """Re-check a report folder against its manifest.json (every file, nothing more) and its signature."""
     from audit_lib.errors import AuditError
-    from audit_lib.findings.manifest import check_manifest
+    from audit_lib.findings.manifest import SIGNATURE, check_manifest
 
     problems = check_manifest(report_dir)
+    if key is not None:
+        from audit_lib.findings.signature import check_signature, fingerprint, public_key_of
+
+        signer = fingerprint(public_key_of(key))
+        problems += check_signature(report_dir, key)
     if problems:
         lines = "\n".join(f"  - {p}" for p in problems)
         raise AuditError(f"{report_dir}: not intact, {len(problems)} problem(s)\n{lines}")
+    if key is not None:
+        typer.echo(f"{report_dir}: intact (every file matches manifest.json, signed by {signer})")
+        return
     typer.echo(f"{report_dir}: intact (every file matches manifest.json)")
+    if (Path(report_dir) / SIGNATURE).exists():
+        typer.echo(f"note: {SIGNATURE} present but not checked (give --key PUBLIC_KEY)")
+
+
+@app.command("keygen")
+@reported
+def keygen_command(
+    out: Annotated[Path, typer.Option("--out", help="The private key file to create (KEY.pub beside it).")],
+) -> None:
+    """Create an Ed25519 key pair for signing reports (never overwrites)."""
+    from audit_lib.findings.signature import fingerprint, keygen, public_key_of
+
+    private, public = keygen(out)
+    typer.echo(f"private key {private} (mode 0600; keep it secret), public key {public}")
+    typer.echo(f"key {fingerprint(public_key_of(public))}")
+
+
+@app.command("sign")
+@reported
+def sign_command(
+    report_dir: Annotated[Path, typer.Argument(help="An intact report or investigation folder.")],
+    key: Annotated[Path, typer.Option("--key", help="The private key file (from keygen).")],
+) -> None:
+    """Sign a report folder: a detached Ed25519 signature over manifest.json, as manifest.sig."""
+    from audit_lib.findings.signature import fingerprint, public_key_of, sign
+
+    target = sign(report_dir, key)
+    typer.echo(f"signed: {target} (key {fingerprint(public_key_of(key))})")
 
 
 @run_app.command("quarterly")
@@ -253,20 +292,60 @@ def run_quarterly(
         Path | None,
         typer.Option("--ropa", help="A declared RoPA (YAML, see the README), reconciled with the observed."),
     ] = None,
+    xlsx: Annotated[bool, typer.Option("--xlsx", help="Also write findings.xlsx into the folder.")] = False,
+    pdf: Annotated[bool, typer.Option("--pdf", help="Also write report.pdf beside report.html.")] = False,
+    junit: Annotated[
+        Path | None, typer.Option("--junit", help="Also write JUnit XML to this new file (for CI).")
+    ] = None,
+    sarif: Annotated[
+        Path | None, typer.Option("--sarif", help="Also write SARIF 2.1.0 to this new file (for CI).")
+    ] = None,
+    fail_on: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--fail-on", help="Exit 3 when met: violations, new-violations or expired-waivers (repeatable)."
+        ),
+    ] = None,
 ) -> None:
     """Run the quarterly self-assessment: findings, evidence, notebooks and report."""
+    from audit_lib.errors import UsageError
+    from audit_lib.findings.gate import check_conditions, refuse_existing
     from audit_lib.params import parse_assignments
     from audit_lib.runs.quarterly import run_quarterly as run
 
+    conditions = check_conditions(fail_on or [])
+    if pdf and not notebooks:
+        raise UsageError("--pdf prints report.html: it cannot go with --no-notebooks")
+    refuse_existing(junit, sarif)
     chosen = _period(period, as_of, start, end)
     if reveal:
         typer.echo("privacy-audit: warning: --reveal writes personal values unmasked", err=True)
     folder = run(
         snapshot, chosen, parse_assignments(param or []), out, with_notebooks=notebooks, waivers=waivers,
-        previous=previous, reveal=reveal, ropa=ropa,
+        previous=previous, reveal=reveal, ropa=ropa, xlsx=xlsx, pdf=pdf,
     )  # fmt: skip
     report = folder / "report.html"
     typer.echo(f"report: {report if report.exists() else folder}")
+    _ci_outputs(folder, junit, sarif, conditions)
+
+
+def _ci_outputs(folder: Path, junit: Path | None, sarif: Path | None, conditions: list[str]) -> None:
+    """After the report folder is in place: the JUnit and SARIF files, then the --fail-on verdict."""
+    from audit_lib.findings.gate import FailOnMet, met_conditions, write_new
+
+    if junit is not None:
+        from audit_lib.findings.junit import junit_xml
+
+        write_new(junit, junit_xml(folder))
+        typer.echo(f"junit: {junit}")
+    if sarif is not None:
+        from audit_lib.findings.sarif import sarif_bytes
+
+        write_new(sarif, sarif_bytes(folder))
+        typer.echo(f"sarif: {sarif}")
+    met = met_conditions(folder, conditions)
+    if met:
+        raise FailOnMet("--fail-on met: " + "; ".join(met))
 
 
 @app.command("diff")

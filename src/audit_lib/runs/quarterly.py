@@ -51,6 +51,8 @@ def run_quarterly(
     previous: Path | None = None,
     reveal: bool = False,
     ropa: Path | None = None,
+    xlsx: bool = False,
+    pdf: bool = False,
 ) -> Path:
     """Write the report folder of one audit and return its path.
 
@@ -89,6 +91,7 @@ def run_quarterly(
             write_diff(diff_reports(before, tmp, folder.name), tmp)
         if with_notebooks:
             render_quarterly(snapshot, findings, tmp, folder.resolve(), before)
+        write_printouts(tmp, xlsx=xlsx, pdf=pdf)  # last: they read the folder's files
         write_manifest(tmp)
     return folder
 
@@ -187,3 +190,17 @@ def _generated_at(folder: Path) -> str:
             return iso(datetime.fromtimestamp(folder.stat().st_mtime, tz=UTC)) or ""
         except OSError:
             return ""
+
+
+def write_printouts(tmp: Path, xlsx: bool = False, pdf: bool = False) -> None:
+    """findings.xlsx (`xlsx`) and report.pdf beside report.html (`pdf`), from the folder's own files."""
+    if xlsx:
+        from audit_lib.findings.workbook import write_workbook
+
+        write_workbook(tmp)
+    if pdf:
+        from audit_lib.report.pdf import NAME, render_pdf
+
+        document = read_findings(tmp / "findings.json")
+        period, snapshot = document["period"], document["snapshot"]
+        render_pdf(tmp / "report.html", tmp / NAME, period["label"], snapshot["id"], document["generated_at"])
