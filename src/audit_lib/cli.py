@@ -265,6 +265,15 @@ def sign_command(
 @reported
 def run_quarterly(
     snapshot: SnapshotOption,
+    engine: Annotated[
+        str, typer.Option("--engine", help="duckdb, or spark (reads a Parquet snapshot folder).")
+    ] = "duckdb",
+    spark_master: Annotated[
+        str | None, typer.Option("--spark-master", help="Spark master URL; default local[*].")
+    ] = None,
+    spark_remote: Annotated[
+        str | None, typer.Option("--spark-remote", help="A Spark Connect server, sc://HOST:15002.")
+    ] = None,
     period: Annotated[str | None, typer.Option("--period", help="A quarter, e.g. 2026-Q3.")] = None,
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="Audit (-infinity, TS) instead of a quarter.")
@@ -308,6 +317,16 @@ def run_quarterly(
     ] = None,
 ) -> None:
     """Run the quarterly self-assessment: findings, evidence, notebooks and report."""
+    if engine != "duckdb":  # the same run, its controls judged on Spark (engines.engine_selected)
+        arguments = {**locals(), "engine": "duckdb", "spark_master": None, "spark_remote": None}
+        from audit_lib.engines import engine_selected
+
+        with engine_selected(engine, spark_master, spark_remote):
+            return run_quarterly.__wrapped__(**arguments)
+    if spark_master or spark_remote:
+        from audit_lib.errors import UsageError
+
+        raise UsageError("--spark-master and --spark-remote need --engine spark")
     from audit_lib.errors import UsageError
     from audit_lib.findings.gate import check_conditions, refuse_existing
     from audit_lib.params import parse_assignments

@@ -188,7 +188,8 @@ def _spark_rewrite(node: exp.Expression) -> exp.Expression:
         if name == "epoch_us":
             return exp.Anonymous(this="unix_micros", expressions=[_tz(args[0])])
         if name == "make_timestamp":
-            micros = exp.Anonymous(this="timestamp_micros", expressions=args)
+            integral = exp.Cast(this=args[0], to=exp.DataType.build("BIGINT"))  # Spark's sign() is a double
+            micros = exp.Anonymous(this="timestamp_micros", expressions=[integral])
             return exp.Cast(this=micros, to=exp.DataType.build("TIMESTAMP"))
         if name == "quantile_cont":
             return exp.Anonymous(this="percentile", expressions=args)

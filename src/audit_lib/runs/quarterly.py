@@ -30,6 +30,14 @@ FINDINGS_FROM_NOTEBOOK = "../findings.json"
 
 def evaluate_with_progress(snapshot: Path, period: Period, params: dict[str, object]) -> Findings:
     """Open the snapshot once and judge every control, one progress step each."""
+    from audit_lib.engines import selected_engine
+
+    if (engine := selected_engine()) is not None:  # --engine spark
+        with Progress("evaluating controls on Spark", total=len(load_controls())) as progress:
+            return engine.evaluate(
+                snapshot, period, params, on_control=lambda c: progress.advance(f"control {c.id}"),
+                with_details=True,
+            )  # fmt: skip
     with (
         Progress("evaluating controls", total=len(load_controls())) as progress,
         opened(snapshot) as (con, info),
