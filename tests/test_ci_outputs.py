@@ -13,6 +13,8 @@ import yaml
 
 from audit_lib.cli import app
 from audit_lib.controls.registry import load_controls
+from audit_lib.findings.workbook import PREAMBLE
+from audit_lib.findings.xmltext import xml_text
 
 from builders import make_snapshot
 
@@ -82,7 +84,7 @@ def test_workbook_sheets_and_string_cells(report: Path) -> None:
     assert "findings.xlsx" in manifest["files"]  # written before the manifest
     book = openpyxl.load_workbook(report / "findings.xlsx")
     ids = [c.id for c in load_controls()]
-    assert book.sheetnames == ["Scorecard", *ids, "Exceptions", "Waivers"]  # no ropa.csv here: no RoPA sheet
+    assert book.sheetnames == ["Scorecard", *ids, "Exceptions", "Waivers", "RoPA"]
     formulas = [c.coordinate for ws in book for row in ws.iter_rows() for c in row if c.data_type == "f"]
     assert formulas == []
     ret01 = book["RET-01"]
@@ -144,20 +146,27 @@ def test_workbook_stops_before_the_row_limit_and_names_the_csv(report: Path, tmp
     )
 
 
-def test_workbook_with_ropa_csv(report: Path, tmp_path: Path) -> None:
+def test_workbook_ropa_sheet_is_ropa_csv_and_absent_without_it(report: Path, tmp_path: Path) -> None:
     import shutil
 
     import openpyxl
 
     from audit_lib.findings.workbook import write_workbook
 
+    book = openpyxl.load_workbook(report / "findings.xlsx")
+    with (report / "ropa.csv").open(newline="") as fh:
+        ropa = [[xml_text(v) for v in row] for row in csv.reader(fh)]  # the party name's ESC: U+FFFD
+    rows = [["" if v is None else v for v in r] for r in book["RoPA"].iter_rows(values_only=True)]
+    assert len(ropa) > 1 and [r[: len(ropa[0])] for r in rows[PREAMBLE:]] == ropa  # header, then every row
     folder = tmp_path / "copy"
     shutil.copytree(report, folder)
     (folder / "ropa.csv").write_text("activity,recipients\nmarketing,\"=cmd|' /C calc'!A0\"\n")
     book = openpyxl.load_workbook(write_workbook(folder, tmp_path / "with-ropa.xlsx"))
-    assert book.sheetnames[-1] == "RoPA"
     cells = [c for row in book["RoPA"].iter_rows() for c in row if c.value == "=cmd|' /C calc'!A0"]
     assert len(cells) == 1 and cells[0].data_type == "s"
+    (folder / "ropa.csv").unlink()
+    book = openpyxl.load_workbook(write_workbook(folder, tmp_path / "without-ropa.xlsx"))
+    assert "RoPA" not in book.sheetnames
 
 
 # --- JUnit ----------------------------------------------------------------------------------------------
