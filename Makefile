@@ -7,12 +7,12 @@ SAMPLE := data_samples/inventory
 SAMPLE_SNAPSHOT := data_samples/sample.duckdb
 PERIOD ?= 2026-Q3
 
-.PHONY: demo test lab lint format bench clean sample sample-snapshot system-deps postgres
+.PHONY: demo test lab lint format bench clean sample sample-snapshot system-deps postgres java
 
 demo: sample-snapshot
 	$(BIN)/privacy-audit run quarterly --snapshot $(SAMPLE_SNAPSHOT) --period $(PERIOD)
 
-test: sample-snapshot system-deps postgres
+test: sample-snapshot system-deps postgres java
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/pytest tests src/audit_lib --doctest-modules --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg
@@ -31,6 +31,11 @@ system-deps: $(INSTALLED)
 postgres:
 	@command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; }
+
+# Java 17+ for the Spark tests (pyspark runs in local mode): Debian's JRE when `java` is missing.
+java:
+	@command -v java >/dev/null 2>&1 || { \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null; }
 
 # JupyterLab on the notebooks; their default parameters read the sample snapshot.
 lab: sample-snapshot
@@ -65,7 +70,7 @@ $(SAMPLE_SNAPSHOT): $(INSTALLED) $(wildcard $(SAMPLE)/*.csv)
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,lab]'
+	$(BIN)/python -m pip install --quiet -e '.[test,lab,spark]'
 	touch $@
 
 clean:
