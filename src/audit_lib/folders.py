@@ -56,13 +56,13 @@ def slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9-]+", "-", text).strip("-") or "x"
 
 
-def dated_folder(*parts: str) -> Path:
+def dated_folder(*parts: str, parent: Path | None = None) -> Path:
     """`reports/<parts joined by _>` with `{today}` as the run's UTC date, suffixed when taken.
 
     The folder is created empty, as a reservation that `assembled` fills.
     """
     today = utc_now().date().isoformat()
-    return free_name(REPORTS_DIR, "_".join(today if p == "{today}" else slug(p) for p in parts))
+    return free_name(parent or REPORTS_DIR, "_".join(today if p == "{today}" else slug(p) for p in parts))
 
 
 def refuse_non_empty(folder: Path) -> None:

@@ -56,7 +56,10 @@ def control_summary(result: ControlResult, with_waivers: bool = False) -> dict[s
 
 
 def findings_document(
-    findings: Findings, previous: dict[str, object] | None = None, revealed: bool = False
+    findings: Findings,
+    previous: dict[str, object] | None = None,
+    revealed: bool = False,
+    settings: dict[str, object] | None = None,
 ) -> dict[str, object]:
     """The findings.json document; `previous` names the report it was compared with (diff.py)."""
     with_waivers = findings.waivers is not None
@@ -71,6 +74,8 @@ def findings_document(
         "controls": [control_summary(r, with_waivers) for r in findings.controls],
     }
     document["revealed"] = revealed
+    if settings is not None:  # every option's value and where it came from (default, config, command line)
+        document["settings"] = settings
     if with_waivers:
         document["waivers_file"] = findings.waivers["file"]
         document["waivers"] = findings.waivers["register"]
@@ -88,10 +93,14 @@ def evidence_rows(result: ControlResult) -> list[tuple[str, str, str]]:
 
 
 def write_findings(
-    findings: Findings, folder: Path, previous: dict[str, object] | None = None, revealed: bool = False
+    findings: Findings,
+    folder: Path,
+    previous: dict[str, object] | None = None,
+    revealed: bool = False,
+    settings: dict[str, object] | None = None,
 ) -> dict[str, object]:
     """Write findings.json and one evidence CSV per control into `folder` (and details, when fetched)."""
-    document = findings_document(findings, previous, revealed)
+    document = findings_document(findings, previous, revealed, settings)
     write_document(document, folder / "findings.json")
     evidence = folder / "evidence"
     evidence.mkdir()

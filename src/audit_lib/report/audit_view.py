@@ -44,6 +44,8 @@ class AuditView:
     #: findings.json's `waivers` register and `waivers_file`; None for an audit run without waivers.
     waivers: list[dict[str, object]] | None = None
     waivers_file: dict[str, str] | None = None
+    #: findings.json's `settings`: each option's value and source (default, config, command line).
+    settings: dict[str, object] | None = None
     #: Where the evidence files are (findings read from a folder) ...
     evidence_dir: Path | None = None
     #: ... or each control's details, evaluated in the notebook.
@@ -63,6 +65,7 @@ class AuditView:
             source=source,
             waivers=document.get("waivers"),
             waivers_file=document.get("waivers_file"),
+            settings=document.get("settings"),
         )
 
     def scorecard(self) -> pl.DataFrame:
@@ -148,7 +151,19 @@ class AuditView:
             ("suite version", self.suite_version),
             ("findings", self.source),
         ]
-        facts += [(f"parameter {name}", value) for name, value in self.parameters.items()]
+        sources = (self.settings or {}).get("parameters", {})
+        facts += [
+            (f"parameter {name}", f"{value} ({sources[name]})" if name in sources else value)
+            for name, value in self.parameters.items()
+        ]
+        options = (self.settings or {}).get("options", {})
+        facts += [
+            (f"option {name}", f"{o['value']} ({o['source']})")
+            for name, o in options.items()
+            if o["source"] != "default"
+        ]
+        if self.settings and self.settings.get("config"):
+            facts.append(("config file", self.settings["config"]))
         return [{"": name, "value": value} for name, value in facts]
 
     def context(self) -> dict[str, object]:

@@ -61,6 +61,8 @@ def run_quarterly(
     ropa: Path | None = None,
     xlsx: bool = False,
     pdf: bool = False,
+    reports: Path | None = None,
+    settings: dict[str, object] | None = None,
 ) -> Path:
     """Write the report folder of one audit and return its path.
 
@@ -84,12 +86,12 @@ def run_quarterly(
     if waiver_file is not None:
         findings = apply_waivers(findings, waiver_file)
     findings, observed_ropa = with_ropa(snapshot, findings, declared)
-    folder = out or dated_folder(period.label, "{today}", findings.snapshot.id)
+    folder = out or dated_folder(period.label, "{today}", findings.snapshot.id, parent=reports)
     with assembled(folder) as tmp:
         if waiver_file is not None:
             waiver_file.copy_into(tmp)
         before = named or discovered_previous(findings.period, folder)
-        write_findings(findings, tmp, previous=previous_block(before), revealed=reveal)
+        write_findings(findings, tmp, previous=previous_block(before), revealed=reveal, settings=settings)
         write_ropa(observed_ropa, declared, tmp)
         if declared is not None:
             declared.copy_into(tmp)
