@@ -155,8 +155,15 @@ def _check_duckdb(tree: exp.Expression) -> None:
             raise TranslationError(f"{node.sql('duckdb')!r}: list() without ORDER BY has no order on Spark")
         if isinstance(node, exp.DateDiff) and _unit(node) not in ("second", "year"):
             raise TranslationError(f"{node.sql('duckdb')!r}: date_diff unit {_unit(node)!r} not translated")
+        if isinstance(node, exp.UnixToTime) and _scale(node) != 6:
+            raise TranslationError(f"{node.sql('duckdb')!r}: only make_timestamp(epoch_us) is translated")
         if isinstance(node, exp.Anonymous) and name == "make_timestamp" and len(node.expressions) != 1:
             raise TranslationError(f"{node.sql('duckdb')!r}: only make_timestamp(epoch_us) is translated")
+
+
+def _scale(node: exp.UnixToTime) -> int | None:
+    scale = node.args.get("scale")
+    return int(scale.name) if isinstance(scale, exp.Literal) else None
 
 
 def _unit(node: exp.DateDiff) -> str:
@@ -174,6 +181,12 @@ def _rw(node: exp.Expression) -> exp.Expression:
     return node.copy().transform(_spark_rewrite)
 
 
+def _timestamp_micros(micros: exp.Expression) -> exp.Expression:
+    """DuckDB's make_timestamp(us): Spark's timestamp_micros wants an integer (its sign() is a double)."""
+    integral = exp.Cast(this=micros, to=exp.DataType.build("BIGINT"))
+    return exp.Anonymous(this="timestamp_micros", expressions=[integral])
+
+
 def _spark_rewrite(node: exp.Expression) -> exp.Expression:
     if isinstance(node, exp.ToDays):
         zeros = [exp.Literal.number(0)] * 3
@@ -188,11 +201,11 @@ def _spark_rewrite(node: exp.Expression) -> exp.Expression:
         if name == "epoch_us":
             return exp.Anonymous(this="unix_micros", expressions=[_tz(args[0])])
         if name == "make_timestamp":
-            integral = exp.Cast(this=args[0], to=exp.DataType.build("BIGINT"))  # Spark's sign() is a double
-            micros = exp.Anonymous(this="timestamp_micros", expressions=[integral])
-            return exp.Cast(this=micros, to=exp.DataType.build("TIMESTAMP"))
+            return _timestamp_micros(args[0])
         if name == "quantile_cont":
             return exp.Anonymous(this="percentile", expressions=args)
+    if isinstance(node, exp.UnixToTime):  # how sqlglot reads DuckDB's make_timestamp(us)
+        return _timestamp_micros(_rw(node.this))
     if isinstance(node, exp.Quantile | exp.PercentileCont):
         quantile = node.args.get("quantile") or node.args.get("expression")
         return exp.Anonymous(this="percentile", expressions=[_rw(node.this), _rw(quantile)])

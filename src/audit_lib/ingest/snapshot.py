@@ -97,6 +97,7 @@ def open_snapshot(path: Path | str) -> duckdb.DuckDBPyConnection:
     Only the metadata is checked here; `opened` and `verify_snapshot` check the content too.
     """
     path = Path(path)
+    refuse_an_export(path)
     if path.is_dir():  # a Parquet snapshot folder (ingest.parquet_snapshot)
         from audit_lib.ingest.parquet_snapshot import open_parquet
 
@@ -115,6 +116,23 @@ def open_snapshot(path: Path | str) -> duckdb.DuckDBPyConnection:
         con.close()
         raise
     return con
+
+
+def refuse_an_export(path: Path) -> None:
+    """An export folder or one of its table files given where a snapshot belongs: say how to build one."""
+    folder = path if path.is_dir() else path.parent
+    is_table = path.is_file() and path.suffix.lower() in (".csv", ".parquet")
+    is_export = (
+        path.is_dir()
+        and not (path / "snapshot.json").exists()
+        and any((path / f"{t.name}.{ext}").exists() for t in TABLES for ext in ("csv", "parquet"))
+    )
+    if is_table or is_export:
+        what = "an export folder" if is_export else "a table file of an export"
+        raise SnapshotError(
+            f"{path}: {what}, not a snapshot. Build one first: "
+            f"privacy-audit snapshot build {folder} --out {folder.name or 'inventory'}.duckdb"
+        )
 
 
 def _check_metadata(con: duckdb.DuckDBPyConnection, path: Path) -> None:
@@ -283,6 +301,27 @@ def opened(path: Path | str) -> Iterator[tuple[duckdb.DuckDBPyConnection, Snapsh
         con.close()
 
 
+@contextlib.contextmanager
+def parents_made(out: Path) -> Iterator[None]:
+    """The folders up to `out` made when missing (as `run quarterly --out` does), removed again
+    when the build fails; stale partials of dead builds beside `out` removed."""
+    missing = [p for p in (out.parent, *out.parent.parents) if not p.exists()]
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(
+            f"{out.parent}: cannot make the folder for the snapshot ({exc.strerror or exc})"
+        ) from None
+    remove_stale_partials(out.parent)
+    try:
+        yield
+    except BaseException:
+        for folder in missing:  # deepest first
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        raise
+
+
 def build_snapshot(
     export_dir: Path | str,
     out: Path | str,
@@ -301,14 +340,11 @@ def build_snapshot(
     export_dir, out = Path(export_dir), Path(out)
     if out.exists():
         raise OutputExistsError(f"{out}: already exists; a snapshot is never overwritten")
-    if not out.parent.is_dir():
-        raise UsageError(f"{out.parent}: no such folder for the snapshot")
     taken = to_utc(taken_at) if taken_at else None
     sources = find_sources(export_dir, null_marker)
     for source in sources:
         _require_readable(source.path)
-    remove_stale_partials(out.parent)
-    with ThreadPoolExecutor(max_workers=1) as pool, _temporary_beside(out) as tmp:
+    with parents_made(out), ThreadPoolExecutor(max_workers=1) as pool, _temporary_beside(out) as tmp:
         hashes = pool.map(sha256_of, [s.path for s in sources])
         try:
             con = connect(tmp)
@@ -337,11 +373,8 @@ def build_snapshot_from_database(
     out = Path(out)
     if out.exists():
         raise OutputExistsError(f"{out}: already exists; a snapshot is never overwritten")
-    if not out.parent.is_dir():
-        raise UsageError(f"{out.parent}: no such folder for the snapshot")
     taken = to_utc(taken_at) if taken_at else None
-    remove_stale_partials(out.parent)
-    with _temporary_beside(out) as tmp:
+    with parents_made(out), _temporary_beside(out) as tmp:
         landing = tmp.with_name(tmp.name + ".tmp")
         try:
             try:

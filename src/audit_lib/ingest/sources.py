@@ -140,7 +140,7 @@ def find_sources(export_dir: Path, null_marker: str | None = None) -> list[Sourc
             rule = "a symbolic link, not a file: table files are read as the folder holds them; copy it in"
             faults.append(ValidationFault(links[0].name, None, rule))
         elif not found:
-            faults.append(ValidationFault(f"{table.name}.csv", None, "missing table file"))
+            faults.append(ValidationFault(f"{table.name}.csv", None, missing_rule(export_dir, table.name)))
         elif len(found) > 1:
             faults.append(ValidationFault(found[0].name, None, "table given twice (one format per table)"))
         else:
@@ -148,6 +148,17 @@ def find_sources(export_dir: Path, null_marker: str | None = None) -> list[Sourc
     if faults:
         raise InvalidExportError(faults)
     return sources
+
+
+def missing_rule(export_dir: Path, table: str) -> str:
+    """`missing table file`, naming a file whose name differs only in case (`Parties.CSV`)."""
+    wanted = {f"{table}.csv", f"{table}.parquet"}
+    near = sorted(p.name for p in export_dir.iterdir() if p.name.lower() in wanted)
+    if near:
+        return (
+            f"missing table file (found {near[0]}: names are case-sensitive; name it {table}.csv or .parquet)"
+        )
+    return "missing table file"
 
 
 def csv_header(path: Path) -> list[str]:

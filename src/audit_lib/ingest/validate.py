@@ -122,7 +122,10 @@ SQL_TYPES = {
 }
 
 
-def type_rule(column: Column) -> str:
+def type_rule(column: Column, source_format: str = "csv") -> str:
+    """The rule a value breaks when it does not convert, in the words of its file's format."""
+    if column.kind == "date" and source_format != "parquet":
+        return f"not a YYYY-MM-DD date from {EARLIEST} to {LATEST}"
     if column.enum:
         return f"unknown {column.kind} value (allowed: {', '.join(column.enum)})"
     return {
@@ -162,6 +165,13 @@ class Layout:
 def column_checks(source: SourceFile, layout: Layout) -> tuple[list[ValidationFault], list[RowRule]]:
     """Missing and mistyped columns, and the NULL and type checks of the present ones."""
     faults, checks = [], []
+    names = [name for name, _ in layout.columns]
+    if source.format == "csv" and len(names) == 1 and any(sep in names[0] for sep in (";", "\t", "|")):
+        sep = next(s for s in (";", "\t", "|") if s in names[0])
+        rule = (
+            f"not comma-separated: the header is one field holding {sep!r} (the contract's CSV uses commas)"
+        )
+        return [ValidationFault(source.path.name, None, rule)], []
     for column in source.table.columns:
         at = layout.position(column.name)
         if at is None:
@@ -178,9 +188,8 @@ def column_checks(source: SourceFile, layout: Layout) -> tuple[list[ValidationFa
         if not column.nullable:
             checks.append(RowRule(column.name, "NULL not allowed", f"{value} IS NULL"))
         converted = convert(column, source_type, value)
-        checks.append(
-            RowRule(column.name, type_rule(column), f"{value} IS NOT NULL AND ({converted}) IS NULL")
-        )
+        rule = type_rule(column, source.format)
+        checks.append(RowRule(column.name, rule, f"{value} IS NOT NULL AND ({converted}) IS NULL"))
     return faults, checks
 
 
