@@ -29,16 +29,34 @@ records each value used and where it came from.
 def run_quarterly(
     snapshot: SnapshotOption,
     period: Annotated[
-        str | None, typer.Option("--period", metavar="QUARTER", help="A quarter, e.g. 2026-Q3.")
+        str | None,
+        typer.Option(
+            "--period",
+            metavar="QUARTER",
+            help="A quarter, e.g. 2026-Q3 (one of --period, --as-of, --start/--end).",
+        ),
     ] = None,
     as_of: Annotated[
-        str | None, typer.Option("--as-of", metavar="TS", help="Audit (-infinity, TS) instead of a quarter.")
+        str | None,
+        typer.Option(
+            "--as-of", metavar="TS", help="Audit (-infinity, TS): one of --period, --as-of, --start/--end."
+        ),
     ] = None,
     start: Annotated[
-        str | None, typer.Option("--start", metavar="TS", help="Period start (with --end).")
+        str | None,
+        typer.Option(
+            "--start",
+            metavar="TS",
+            help="Period start (with --end): one of --period, --as-of, --start/--end.",
+        ),
     ] = None,
     end: Annotated[
-        str | None, typer.Option("--end", metavar="TS", help="Period end, excluded (with --start).")
+        str | None,
+        typer.Option(
+            "--end",
+            metavar="TS",
+            help="Period end, excluded (with --start): one of --period, --as-of, --start/--end.",
+        ),
     ] = None,
     out: Annotated[
         Path | None,
@@ -127,7 +145,11 @@ def run_quarterly(
     ] = None,
     spark_remote: Annotated[
         str | None,
-        typer.Option("--spark-remote", metavar="URL", help="A Spark Connect server, sc://HOST:15002."),
+        typer.Option(
+            "--spark-remote",
+            metavar="URL",
+            help="A Spark Connect server, sc://HOST:15002; default: none (--spark-master).",
+        ),
     ] = None,
 ) -> None:
     """Run the quarterly self-assessment: findings, evidence, notebooks and report."""
@@ -229,7 +251,10 @@ def diff_command(
     old_dir: Annotated[Path, typer.Argument(metavar="OLD_DIR", help="The earlier report folder.")],
     new_dir: Annotated[Path, typer.Argument(metavar="NEW_DIR", help="The later report folder.")],
     json_out: Annotated[
-        Path | None, typer.Option("--json", metavar="FILE", help="Also write the diff as JSON (a new file).")
+        Path | None,
+        typer.Option(
+            "--json", metavar="FILE", help="Also write the diff as JSON (a new file); default: print only."
+        ),
     ] = None,
 ) -> None:
     """Compare two quarterly report folders: comparable or not, new, persisting and resolved violations."""

@@ -20,7 +20,9 @@ def verify_report(
     key: Annotated[
         Path | None,
         typer.Option(
-            "--key", metavar="FILE", help="A public key (keygen's KEY.pub): check manifest.sig too."
+            "--key",
+            metavar="FILE",
+            help="A public key (keygen's KEY.pub): check manifest.sig too; default: hashes only.",
         ),
     ] = None,
 ) -> None:

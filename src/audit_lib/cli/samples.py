@@ -18,7 +18,10 @@ def sample_generate(
         Path, typer.Option("--out", metavar="DIR", help="Export folder to create (must be new or empty).")
     ],
     customers: Annotated[
-        int, typer.Option("--customers", metavar="N", min=10, help="Number of customers.")
+        int,
+        typer.Option(
+            "--customers", metavar="N", min=10, help="Background customers (planted ones come on top)."
+        ),
     ] = 2000,
     seed: Annotated[
         int, typer.Option("--seed", metavar="N", help="Random seed (same seed, same files).")
@@ -31,5 +34,9 @@ def sample_generate(
 
     if fmt not in ("csv", "parquet"):
         raise UsageError(f"--format must be csv or parquet, not {fmt!r}")
-    generate_sample(out, customers=customers, seed=seed, fmt=fmt)
-    typer.echo(f"sample export written to {out} ({customers} customers, seed {seed}, {fmt})")
+    manifest = generate_sample(out, customers=customers, seed=seed, fmt=fmt)
+    total = manifest["rows"]["customers"]
+    typer.echo(
+        f"sample export written to {out}: {total} customers ({customers} background + {total - customers} "
+        f"planted), {sum(manifest['rows'].values())} rows, seed {seed}, {fmt}"
+    )

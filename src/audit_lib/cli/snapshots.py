@@ -44,7 +44,7 @@ def snapshot_build(
         typer.Option(
             "--null-marker",
             metavar="TEXT",
-            help="A CSV field equal to this is NULL too (e.g. '\\N'); empty is NULL.",
+            help="A CSV field equal to this is NULL too (e.g. '\\N'); default: only an empty field is NULL.",
         ),
     ] = None,
 ) -> None:
@@ -110,7 +110,11 @@ def snapshot_verify(
     ],
     sha256: Annotated[
         str | None,
-        typer.Option("--sha256", metavar="HEX", help="The file's expected sha256, as in a findings.json."),
+        typer.Option(
+            "--sha256",
+            metavar="HEX",
+            help="The file's expected sha256, as in a findings.json; default: not checked.",
+        ),
     ] = None,
 ) -> None:
     """Check a snapshot's metadata, row counts and content checksums (and its sha256)."""

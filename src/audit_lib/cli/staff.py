@@ -16,10 +16,18 @@ from audit_lib.cli.common import ParamOption, SnapshotOption, iso_or_dash, repor
 def investigate(
     snapshot: SnapshotOption,
     dispute: Annotated[
-        str | None, typer.Option("--dispute", metavar="ID", help="The complaint's dispute_id.")
+        str | None,
+        typer.Option(
+            "--dispute", metavar="ID", help="The complaint's dispute_id (one of --dispute, --customer)."
+        ),
     ] = None,
     customer: Annotated[
-        str | None, typer.Option("--customer", metavar="ID", help="A customer_id instead.")
+        str | None,
+        typer.Option(
+            "--customer",
+            metavar="ID",
+            help="A customer_id: every complaint and request of theirs (one of --dispute, --customer).",
+        ),
     ] = None,
     as_of: Annotated[
         str | None,
@@ -29,7 +37,12 @@ def investigate(
     ] = None,
     reveal: Annotated[bool, typer.Option("--reveal", help="Show personal values unmasked.")] = False,
     out: Annotated[
-        Path | None, typer.Option("--out", metavar="DIR", help="Investigation folder (must be new or empty).")
+        Path | None,
+        typer.Option(
+            "--out",
+            metavar="DIR",
+            help="Investigation folder (new or empty); default: reports/investigation_<id>_<date>.",
+        ),
     ] = None,
     param: ParamOption = None,
 ) -> None:

@@ -56,6 +56,7 @@ from audit_lib.ingest.schema import TABLES
 from audit_lib.ingest.sources import SourceFile, find_sources, ident, literal
 from audit_lib.ingest.validate import first_line, load_validated
 from audit_lib.periods import to_utc, utc_now
+from audit_lib.progress import Progress
 
 CONTRACT = "privacy-audit/inventory/1"
 #: The layout of the snapshot file itself; a change in its tables or checksums bumps it.
@@ -130,7 +131,7 @@ def refuse_an_export(path: Path) -> None:
     if is_table or is_export:
         what = "an export folder" if is_export else "a table file of an export"
         raise SnapshotError(
-            f"{path}: {what}, not a snapshot. Build one first: "
+            f"{path}: {what}, not a privacy-audit snapshot. Build one first: "
             f"privacy-audit snapshot build {folder} --out {folder.name or 'inventory'}.duckdb"
         )
 
@@ -353,8 +354,11 @@ def build_snapshot(
         with contextlib.closing(con):
             load_validated(con, sources)
             try:
-                info = _record_identity(con, sources, list(hashes), taken)
-                con.execute("CHECKPOINT")
+                with Progress("finishing the snapshot", total=2) as progress:
+                    progress.advance("content checksums of every table")
+                    info = _record_identity(con, sources, list(hashes), taken)
+                    progress.advance("writing the snapshot file")
+                    con.execute("CHECKPOINT")
             except duckdb.IOException as exc:
                 raise UsageError(f"{out.parent}: cannot write the snapshot there ({_cause(exc)})") from None
         _link_into_place(tmp, out)

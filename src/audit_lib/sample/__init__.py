@@ -50,11 +50,14 @@ def generate_sample(
         "investigation": {role: keys[tag] for role, tag in plan.investigation.items()},
         "rows": {name: frame.height for name, frame in tables.items()},
     }
-    with assembled(Path(out_dir)) as folder:
-        for name, frame in tables.items():
-            write_table(frame, name, folder, fmt)
-        text = json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
-        (folder / "planted.json").write_text(text, encoding="utf-8")
+    try:
+        with assembled(Path(out_dir)) as folder:
+            for name, frame in tables.items():
+                write_table(frame, name, folder, fmt)
+            text = json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
+            (folder / "planted.json").write_text(text, encoding="utf-8")
+    except OSError as exc:  # a full disk, a read-only folder: the user's to fix
+        raise UsageError(f"{out_dir}: cannot write the export there ({exc.strerror or exc})") from None
     return manifest
 
 
