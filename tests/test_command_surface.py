@@ -54,6 +54,20 @@ def test_config_file_command_line_over_config_over_default(cli, snapshot: Path, 
     assert settings["options"]["reveal"] == {"value": False, "source": "default"}
 
 
+def test_fail_on_from_the_config_file(cli, snapshot: Path, tmp_path: Path) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text('[run]\nfail_on = "violations"\nnotebooks = false\n')
+    rows = {"customers": [{"customer_id": "C1"}], "personal_data": [{"item_id": "I1", "customer_id": "C1",
+            "received_at": "2001-01-01T00:00:00Z"}]}  # fmt: skip
+    failing = make_snapshot(tmp_path / "failing", rows)
+    result = run(cli, "run", "quarterly", "--snapshot", failing, "--period", "2026-Q3", "--config", config,
+                 "--out", tmp_path / "r")  # fmt: skip
+    assert result.exit_code == 3, result.output
+    assert json.loads((tmp_path / "r" / "findings.json").read_text())["settings"]["options"]["fail_on"] == {
+        "value": ["violations"], "source": "config",
+    }  # fmt: skip
+
+
 def test_config_in_the_working_directory(cli, snapshot: Path, tmp_path: Path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
     (tmp_path / "privacy-audit.toml").write_text("[parameters]\ngrace_days = 7\n")

@@ -47,6 +47,12 @@ SCHEMA = {
                 **{name: {"type": "string", "minLength": 1} for name in (*PATHS, *TEXT)},
                 **{name: {"type": "boolean"} for name in FLAGS},
                 **{name: {"enum": list(values)} for name, values in WORDS.items()},
+                "fail_on": {
+                    "anyOf": [
+                        {"enum": list(WORDS["fail_on"])},
+                        {"type": "array", "items": {"enum": list(WORDS["fail_on"])}},
+                    ]
+                },
             },
         },
         "parameters": {
@@ -101,6 +107,8 @@ def load_settings(explicit: Path | None = None, cwd: Path | None = None) -> Sett
     for name in PATHS:
         if name in run:
             run[name] = (base / str(run[name])).resolve()
+    if isinstance(run.get("fail_on"), str):  # one condition or a list of them
+        run["fail_on"] = [run["fail_on"]]
     return Settings(path.resolve(), run, dict(document.get("parameters", {})))
 
 
