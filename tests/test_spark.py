@@ -159,9 +159,6 @@ def test_figures_run_on_spark(spark, parquet_sample: Path) -> None:  # noqa: F81
             assert on_spark.height == duck.height, name
 
 
-@pytest.mark.xfail(
-    reason="WIP: periods from -infinity ('-infinity' start) do not cast on Spark", strict=False
-)
 @pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
 def test_control_case_on_spark(spark, case: Case, tmp_path: Path) -> None:  # noqa: F811
     from audit_lib.controls.registry import control_by_id

@@ -15,6 +15,7 @@ paths), and each table's row count as Spark reads it.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -93,10 +94,20 @@ def register_snapshot(spark: SparkSession, path: Path | str) -> SnapshotInfo:
         return read_info(con, snapshot_sha256(path))
 
 
+#: `$start` of a period from -infinity (Period.bind): Spark has no infinite timestamps and refuses to
+#: cast '-infinity'; its earliest timestamp is below every instant a validated export holds.
+SPARK_MIN_TIMESTAMP = datetime(1, 1, 1, tzinfo=UTC)
+
+
+def spark_value(value: object) -> object:
+    """A bound parameter as Spark takes it: '-infinity' becomes Spark's earliest timestamp."""
+    return SPARK_MIN_TIMESTAMP if value == "-infinity" else value
+
+
 def _bound(sql: str, control: Control, bindings: dict, customer_id: str | None) -> tuple[str, dict]:
     names = (*control.parameters, "customer_id") if customer_id is not None else control.parameters
     values = {**bindings, "customer_id": customer_id}
-    return to_spark(sql), {n: values[n] for n in names}
+    return to_spark(sql), {n: spark_value(values[n]) for n in names}
 
 
 def judge_spark(
