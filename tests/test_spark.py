@@ -10,12 +10,11 @@ from spark_session import JVM_ZONE, spark  # noqa: F401  (the session fixture)
 from test_controls import CASES, Case
 
 from audit_lib.controls.details import DETAILS
-from audit_lib.controls.evaluate import JUDGE, evaluate, judge
+from audit_lib.controls.evaluate import JUDGE, judge
 from audit_lib.controls.registry import load_controls
 from audit_lib.controls.vocabulary import install_macros
 from audit_lib.engines.translate import TranslationError, to_spark
 from audit_lib.figures import query_text
-from audit_lib.findings.quarterly import write_findings
 from audit_lib.ingest.parquet_snapshot import build_parquet_snapshot
 from audit_lib.ingest.snapshot import opened
 from audit_lib.periods import Period
@@ -106,35 +105,51 @@ def test_calendar_on_spark(spark, expression: str, expected: object) -> None:  #
         assert on_spark == duck
 
 
-def _folder(findings, folder: Path) -> dict[str, object]:
-    write_findings(findings, folder)
+#: The sample's quarter with default parameters, and the quarter before with every parameter changed.
+RUNS = [
+    ("2026-Q3", []),
+    ("2026-Q2", ["retention_years=3", "grace_days=10", "response_days=20", "notice_days=5", "min_age=16"]),
+]
+
+
+def _report(folder: Path, engine: str) -> dict[str, object]:
+    """findings.json (less generated_at and the engine option) and every evidence file, as bytes."""
     document = json.loads((folder / "findings.json").read_text())
-    document.pop("generated_at", None)
+    document.pop("generated_at")
+    assert document["settings"]["options"].pop("engine")["value"] == engine
     files = {p.name: p.read_bytes() for p in sorted((folder / "evidence").iterdir())}
     return {"findings": document, "evidence": files}
 
 
-@pytest.mark.xfail(
-    reason="WIP: the report-folder comparison (write_findings call) is unfinished", strict=False
-)
-def test_sample_equivalence(spark, parquet_sample: Path, tmp_path: Path) -> None:  # noqa: F811
-    from audit_lib.engines.spark import evaluate_spark, register_snapshot
+@pytest.mark.parametrize(("period", "params"), RUNS, ids=[r[0] for r in RUNS])
+def test_sample_equivalence(
+    spark,  # noqa: F811
+    parquet_sample: Path,
+    tmp_path: Path,
+    period: str,
+    params: list[str],
+) -> None:
+    """`run quarterly` on DuckDB and with --engine spark, same Parquet snapshot: the same report folder."""
+    from typer.testing import CliRunner
 
-    info = register_snapshot(spark, parquet_sample)
-    for period, params in (("2026-Q3", {}), ("2026-Q2", {"retention_years": 3, "grace_days": 10,
-                           "response_days": 20, "notice_days": 5, "min_age": 16})):  # fmt: skip
-        chosen = Period.quarter(period)
-        duck = evaluate(parquet_sample, chosen, params, with_details=True)
-        on_spark = evaluate_spark(spark, info, chosen, params, with_details=True)
-        for a, b in zip(duck.controls, on_spark.controls, strict=True):
-            assert (a.population, a.violations, a.exceptions, a.customers) == (
-                b.population, b.violations, b.exceptions, b.customers,
-            ), a.id  # fmt: skip
-        expected = _folder(duck, tmp_path / f"duck-{period}")
-        actual = _folder(on_spark, tmp_path / f"spark-{period}")
-        assert actual["findings"] == expected["findings"]
-        for name, content in expected["evidence"].items():
-            assert actual["evidence"][name] == content, name
+    from audit_lib.cli import app
+
+    folders = {}
+    for engine in ("duckdb", "spark"):
+        out = tmp_path / engine
+        args = ["run", "quarterly", "--snapshot", str(parquet_sample), "--period", period, "--out", str(out),
+                "--reports", str(tmp_path / "reports"), "--no-notebooks", "--engine", engine]  # fmt: skip
+        for param in params:
+            args += ["--param", param]
+        result = CliRunner().invoke(app, args)
+        assert result.exit_code == 0, (engine, result.output, result.exception)
+        folders[engine] = _report(out, engine)
+    expected, actual = folders["duckdb"], folders["spark"]
+    assert expected["evidence"], "no evidence written"
+    assert sorted(actual["evidence"]) == sorted(expected["evidence"])
+    for name, content in expected["evidence"].items():
+        assert actual["evidence"][name] == content, name
+    assert actual["findings"] == expected["findings"]
 
 
 def test_figures_run_on_spark(spark, parquet_sample: Path) -> None:  # noqa: F811
