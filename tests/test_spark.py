@@ -196,3 +196,26 @@ def test_control_case_on_spark(spark, case: Case, tmp_path: Path) -> None:  # no
     )  # fmt: skip
     assert {"population": on_spark.population, "violations": sorted(on_spark.violations),
             "exceptions": sorted(on_spark.exceptions)} == case.expected()  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("dispute", "customer"), [("D0000011", None), (None, "C0001040"), ("D0000012", None)]
+)  # fmt: skip
+def test_investigation_on_spark(
+    spark,  # noqa: F811
+    parquet_sample: Path,
+    dispute: str | None,
+    customer: str | None,
+) -> None:
+    """`investigate --engine spark`: the same investigation.json document as DuckDB's."""
+    from audit_lib.engines import engine_selected
+    from audit_lib.findings.investigation import investigate
+
+    params = {"response_days": 20}
+    duck = investigate(parquet_sample, dispute, customer, params=params)
+    with engine_selected("spark", "local[2]"):
+        on_spark = investigate(parquet_sample, dispute, customer, params=params)
+    for document in (duck, on_spark):
+        document.pop("generated_at")
+    assert on_spark == duck
+    assert any(c["violations"] for c in duck["controls"].values()) or duck["customer"] is None

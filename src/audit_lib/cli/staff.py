@@ -45,23 +45,42 @@ def investigate(
         ),
     ] = None,
     param: ParamOption = None,
+    engine: Annotated[
+        str,
+        typer.Option(
+            "--engine", metavar="ENGINE", help="duckdb, or spark (a Parquet snapshot); default: duckdb."
+        ),
+    ] = "duckdb",
+    spark_master: Annotated[
+        str | None, typer.Option("--spark-master", metavar="URL", help="Spark master; default: local[*].")
+    ] = None,
+    spark_remote: Annotated[
+        str | None,
+        typer.Option(
+            "--spark-remote",
+            metavar="URL",
+            help="A Spark Connect server, sc://HOST:15002; default: none (--spark-master).",
+        ),
+    ] = None,
 ) -> None:
     """Investigate one complaint: the customer's timeline and every control's verdict."""
+    from audit_lib.engines import engine_selected
     from audit_lib.errors import UsageError
     from audit_lib.params import parse_assignments
     from audit_lib.runs.investigation import run_investigation
 
     if bool(dispute) == bool(customer):
         raise UsageError("give exactly one of --dispute or --customer")
-    folder = run_investigation(
-        snapshot,
-        dispute_id=dispute,
-        customer_id=customer,
-        as_of=as_of,
-        reveal=reveal,
-        out=out,
-        params=parse_assignments(param or []),
-    )
+    with engine_selected(engine, spark_master, spark_remote):
+        folder = run_investigation(
+            snapshot,
+            dispute_id=dispute,
+            customer_id=customer,
+            as_of=as_of,
+            reveal=reveal,
+            out=out,
+            params=parse_assignments(param or []),
+        )
     typer.echo(f"investigation: {folder / 'investigation.html'}")
 
 

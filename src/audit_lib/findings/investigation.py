@@ -130,6 +130,7 @@ def investigate(
     """
     from audit_lib.controls.evaluate import evaluate_connection, require_visible
     from audit_lib.controls.vocabulary import install_macros
+    from audit_lib.engines import selected_engine
     from audit_lib.ingest.snapshot import opened
     from audit_lib.params import resolve
 
@@ -149,7 +150,11 @@ def investigate(
             )
         who = dispute["customer_id"] if dispute else customer_id
         customer = find_customer(con, who) if who is not None else None
-        findings = evaluate_connection(con, info, period, resolved, customer_id=who) if customer else None
+        findings = None
+        if customer and (engine := selected_engine()) is not None:  # --engine spark
+            findings = engine.evaluate(Path(snapshot), period, resolved, customer_id=who)
+        elif customer:
+            findings = evaluate_connection(con, info, period, resolved, customer_id=who)
         events = timeline(con, who) if customer else []
         disputes = listing(con, when, resolved["response_days"], who) if customer else []
     return {
