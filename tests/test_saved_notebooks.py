@@ -44,7 +44,7 @@ def test_a_report_folder_re_runs_elsewhere(cli, sample_snapshot: Path, tmp_path:
         assert parameters["snapshot_id"] == json.loads((out / "findings.json").read_text())["snapshot"]["id"]
         assert ".partial" not in json.dumps(parameters)
     moved = shutil.copytree(out, tmp_path / "elsewhere" / "copy")
-    assert len(rerun_every_notebook(moved)) == 7
+    assert len(rerun_every_notebook(moved)) == len(notebooks.QUARTERLY)
 
 
 def test_an_investigation_folder_re_runs_elsewhere(cli, sample_snapshot: Path, tmp_path: Path) -> None:
