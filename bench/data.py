@@ -57,7 +57,10 @@ def parse_sizes(text: str) -> list[Size]:
 def fingerprint() -> str:
     """Hash of the generator's source: an export is stale when it changes."""
     digest = hashlib.sha256()
-    sources = [*sorted((ROOT / "src/audit_lib/sample").rglob("*.py")), ROOT / "src/audit_lib/schema.py"]
+    sources = [
+        *sorted((ROOT / "src/audit_lib/sample").rglob("*.py")),
+        ROOT / "src/audit_lib/ingest/schema.py",
+    ]
     for path in sources:
         digest.update(path.relative_to(ROOT).as_posix().encode())
         digest.update(path.read_bytes())

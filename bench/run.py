@@ -140,7 +140,7 @@ def bench_ingest(bench: Bench, export: Export) -> StepResult:
 
 def write_plan(period: str, plan: Path) -> None:
     """The controls' own SQL, their shared macros and parameters, bound as evaluate() binds them."""
-    from audit_lib import controls as registry
+    from audit_lib.controls import registry
     from audit_lib.params import resolve
     from audit_lib.periods import Period
 
@@ -149,7 +149,9 @@ def write_plan(period: str, plan: Path) -> None:
         {"id": c.id, "query": c.query, "params": {n: encode(bindings[n]) for n in c.parameters}}
         for c in registry.load_controls()
     ]
-    macros = getattr(registry, "MACROS", {})
+    from audit_lib.controls.vocabulary import MACROS, TABLE_MACROS
+
+    macros = {**MACROS, **{signature: f"TABLE {body}" for signature, body in TABLE_MACROS.items()}}
     plan.write_text(json.dumps({"period": period, "macros": macros, "controls": controls}, indent=2))
 
 
