@@ -122,9 +122,10 @@ def test_help_reads_without_type_placeholders(cli, command: list[str]) -> None:
             assert any(word in block for word in ("default", "required", "one of")), block
 
 
-def test_run_quarterly_help_has_examples(cli) -> None:
-    page = run(cli, "run", "quarterly", "--help").stdout
-    assert "Examples:" in page and "privacy-audit run quarterly --snapshot" in page
+@pytest.mark.parametrize("command", [c for c in COMMANDS if c], ids=" ".join)
+def test_help_ends_with_examples(cli, command: list[str]) -> None:
+    page = run(cli, *command, "--help").stdout
+    assert "Examples:" in page and f"privacy-audit {' '.join(command)} " in page.split("Examples:")[1]
 
 
 def test_version(cli) -> None:

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from audit_lib.cli import app, run_app
-from audit_lib.cli.common import ParamOption, SnapshotOption, period_of, reported
+from audit_lib.cli.common import ParamOption, SnapshotOption, examples, period_of, reported
 
 QUARTERLY_EXAMPLES = """Examples:
 
@@ -245,7 +245,13 @@ def _ci_outputs(folder: Path, junit: Path | None, sarif: Path | None, conditions
         raise FailOnMet("--fail-on met: " + "; ".join(met))
 
 
-@app.command("diff")
+@app.command(
+    "diff",
+    epilog=examples(
+        "privacy-audit diff reports/2026-Q2_2026-07-03_3393e80a18bf reports/2026-Q3_2026-10-09_51c0e2a4d7f1",
+        "privacy-audit diff OLD_DIR NEW_DIR --json diff.json",
+    ),
+)
 @reported
 def diff_command(
     old_dir: Annotated[Path, typer.Argument(metavar="OLD_DIR", help="The earlier report folder.")],

@@ -102,6 +102,11 @@ ParamOption = Annotated[
 ]  # fmt: skip
 
 
+def examples(*lines: str) -> str:
+    """The epilog of a command's help: example calls, kept as written."""
+    return "Examples:\n\n\b\n" + "\n".join(f"  {line}" for line in lines)
+
+
 def iso_or_dash(value: datetime | None) -> str:
     from audit_lib.periods import iso
 

@@ -8,10 +8,16 @@ from typing import Annotated
 import typer
 
 from audit_lib.cli import app
-from audit_lib.cli.common import reported
+from audit_lib.cli.common import examples, reported
 
 
-@app.command("verify")
+@app.command(
+    "verify",
+    epilog=examples(
+        "privacy-audit verify reports/2026-Q3_2026-10-09_51c0e2a4d7f1",
+        "privacy-audit verify REPORT_DIR --key audit-key.pub",
+    ),
+)
 @reported
 def verify_report(
     report_dir: Annotated[
@@ -47,7 +53,12 @@ def verify_report(
         typer.echo(f"note: {SIGNATURE} present but not checked (give --key PUBLIC_KEY)")
 
 
-@app.command("keygen")
+@app.command(
+    "keygen",
+    epilog=examples(
+        "privacy-audit keygen --out audit-key",
+    ),
+)
 @reported
 def keygen_command(
     out: Annotated[
@@ -63,7 +74,12 @@ def keygen_command(
     typer.echo(f"key {fingerprint(public_key_of(public))}")
 
 
-@app.command("sign")
+@app.command(
+    "sign",
+    epilog=examples(
+        "privacy-audit sign REPORT_DIR --key audit-key",
+    ),
+)
 @reported
 def sign_command(
     report_dir: Annotated[

@@ -8,10 +8,16 @@ from typing import Annotated
 import typer
 
 from audit_lib.cli import sample_app
-from audit_lib.cli.common import reported
+from audit_lib.cli.common import examples, reported
 
 
-@sample_app.command("generate")
+@sample_app.command(
+    "generate",
+    epilog=examples(
+        "privacy-audit sample generate --out export",
+        "privacy-audit sample generate --out big --customers 870000 --format parquet",
+    ),
+)
 @reported
 def sample_generate(
     out: Annotated[

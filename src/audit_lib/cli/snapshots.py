@@ -8,10 +8,18 @@ from typing import Annotated
 import typer
 
 from audit_lib.cli import snapshot_app
-from audit_lib.cli.common import iso_or_dash, reported
+from audit_lib.cli.common import examples, iso_or_dash, reported
 
 
-@snapshot_app.command("build")
+@snapshot_app.command(
+    "build",
+    epilog=examples(
+        "privacy-audit snapshot build export --out inventory.duckdb",
+        "privacy-audit snapshot build postgresql://auditor@db/crm?schema=inventory --out inventory.duckdb",
+        "privacy-audit snapshot build sqlite:///inventory.db --out inventory.duckdb",
+        "privacy-audit snapshot build export --format parquet --out inventory-parquet",
+    ),
+)
 @reported
 def snapshot_build(
     export_dir: Annotated[
@@ -69,7 +77,12 @@ def snapshot_build(
     typer.echo(f"snapshot {info.id} written to {out} ({rows} rows, taken at {iso_or_dash(info.taken_at)})")
 
 
-@snapshot_app.command("info")
+@snapshot_app.command(
+    "info",
+    epilog=examples(
+        "privacy-audit snapshot info inventory.duckdb --json",
+    ),
+)
 @reported
 def snapshot_info_command(
     file: Annotated[
@@ -102,7 +115,12 @@ def snapshot_info_command(
         typer.echo(f"  {f['table_name']:<16} {f['row_count']:>12,}  {f['file']}  sha256 {f['sha256'][:16]}…")
 
 
-@snapshot_app.command("verify")
+@snapshot_app.command(
+    "verify",
+    epilog=examples(
+        "privacy-audit snapshot verify inventory.duckdb --sha256 HEX",
+    ),
+)
 @reported
 def snapshot_verify(
     file: Annotated[

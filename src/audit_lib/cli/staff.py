@@ -8,10 +8,16 @@ from typing import Annotated
 import typer
 
 from audit_lib.cli import app
-from audit_lib.cli.common import ParamOption, SnapshotOption, iso_or_dash, reported
+from audit_lib.cli.common import ParamOption, SnapshotOption, examples, iso_or_dash, reported
 
 
-@app.command("investigate")
+@app.command(
+    "investigate",
+    epilog=examples(
+        "privacy-audit investigate --snapshot inventory.duckdb --dispute D0000028",
+        "privacy-audit investigate --snapshot inventory.duckdb --customer C0001331 --as-of 2026-10-01",
+    ),
+)
 @reported
 def investigate(
     snapshot: SnapshotOption,
@@ -124,7 +130,12 @@ OpenOnly = Annotated[bool, typer.Option("--open", help="Only those unanswered at
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
-@app.command("disputes")
+@app.command(
+    "disputes",
+    epilog=examples(
+        "privacy-audit disputes --snapshot inventory.duckdb --open",
+    ),
+)
 @reported
 def disputes(
     snapshot: SnapshotOption, open_only: OpenOnly = False, as_of: AsOfListing = None, as_json: AsJson = False,
@@ -134,7 +145,12 @@ def disputes(
     _list_deadlines(snapshot, "complaint", open_only, as_of, as_json, param)
 
 
-@app.command("requests")
+@app.command(
+    "requests",
+    epilog=examples(
+        "privacy-audit requests --snapshot inventory.duckdb --as-of 2026-09-01 --json",
+    ),
+)
 @reported
 def requests(
     snapshot: SnapshotOption, open_only: OpenOnly = False, as_of: AsOfListing = None, as_json: AsJson = False,
