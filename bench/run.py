@@ -200,9 +200,9 @@ def compare_counts(logs: Path) -> str:
 
 
 def notebooks_present() -> bool:
-    from audit_lib.runs.notebooks import QUARTERLY
+    from audit_lib.runs.notebooks import QUARTERLY, notebook_dir
 
-    return all((ROOT / "notebooks" / f"{name}.ipynb").is_file() for name in QUARTERLY)
+    return all((notebook_dir() / f"{name}.ipynb").is_file() for name in QUARTERLY)
 
 
 def bench_quarterly(bench: Bench, snapshot: Path, with_notebooks: bool) -> StepResult:
