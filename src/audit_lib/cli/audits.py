@@ -8,7 +8,16 @@ from typing import Annotated
 import typer
 
 from audit_lib.cli import app, run_app
-from audit_lib.cli.common import ParamOption, SnapshotOption, examples, period_of, reported
+from audit_lib.cli.common import (
+    EngineOption,
+    ParamOption,
+    SnapshotOption,
+    SparkMasterOption,
+    SparkRemoteOption,
+    examples,
+    period_of,
+    reported,
+)
 
 QUARTERLY_EXAMPLES = """Examples:
 
@@ -134,23 +143,9 @@ def run_quarterly(
             "expired-waivers (repeatable); default: exit 0 whatever the audit found.",
         ),
     ] = None,
-    engine: Annotated[
-        str | None,
-        typer.Option(
-            "--engine", metavar="ENGINE", help="duckdb, or spark (a Parquet snapshot); default: duckdb."
-        ),
-    ] = None,
-    spark_master: Annotated[
-        str | None, typer.Option("--spark-master", metavar="URL", help="Spark master; default: local[*].")
-    ] = None,
-    spark_remote: Annotated[
-        str | None,
-        typer.Option(
-            "--spark-remote",
-            metavar="URL",
-            help="A Spark Connect server, sc://HOST:15002; default: none (--spark-master).",
-        ),
-    ] = None,
+    engine: EngineOption = None,
+    spark_master: SparkMasterOption = None,
+    spark_remote: SparkRemoteOption = None,
 ) -> None:
     """Run the quarterly self-assessment: findings, evidence, notebooks and report."""
     given = {k: v for k, v in locals().items() if k not in NOT_SETTINGS}
@@ -194,17 +189,15 @@ def _run_quarterly(
     from audit_lib.findings.gate import check_conditions, refuse_existing
     from audit_lib.runs.quarterly import run_quarterly as run
 
-    if o["engine"] not in ("duckdb", "spark"):
-        raise UsageError(f"--engine must be duckdb or spark, not {o['engine']!r}")
-    if o["engine"] == "duckdb" and (o["spark_master"] or o["spark_remote"]):
-        raise UsageError("--spark-master and --spark-remote need --engine spark")
     conditions = check_conditions(o["fail_on"] or [])
     if o["pdf"] and not o["notebooks"]:
         raise UsageError("--pdf prints report.html: it cannot go with --no-notebooks")
     refuse_existing(o["junit"], o["sarif"])
     if o["reveal"]:
         typer.echo("privacy-audit: warning: --reveal writes personal values unmasked", err=True)
-    with _engine(o["engine"], o["spark_master"], o["spark_remote"]):
+    from audit_lib.engines import engine_selected
+
+    with engine_selected(o["engine"], o["spark_master"], o["spark_remote"]):
         folder = run(
             snapshot, period, params, out, with_notebooks=o["notebooks"], waivers=o["waivers"],
             previous=o["previous"], reveal=o["reveal"], ropa=o["ropa"], xlsx=o["xlsx"], pdf=o["pdf"],
@@ -213,17 +206,6 @@ def _run_quarterly(
     report = folder / "report.html"
     typer.echo(f"report: {report}" if report.exists() else f"report folder: {folder}")
     _ci_outputs(folder, o["junit"], o["sarif"], conditions)
-
-
-def _engine(engine: str, spark_master: str | None, spark_remote: str | None):
-    """The engine the controls are judged on, for the duration of the run."""
-    import contextlib
-
-    if engine == "duckdb":
-        return contextlib.nullcontext()
-    from audit_lib.engines import engine_selected
-
-    return engine_selected(engine, spark_master, spark_remote)
 
 
 def _ci_outputs(folder: Path, junit: Path | None, sarif: Path | None, conditions: list[str]) -> None:

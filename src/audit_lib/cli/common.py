@@ -102,6 +102,23 @@ ParamOption = Annotated[
 ]  # fmt: skip
 
 
+EngineOption = Annotated[
+    str | None,
+    typer.Option(
+        "--engine", metavar="ENGINE", help="duckdb, or spark (a Parquet snapshot); default: duckdb."
+    ),
+]
+SparkMasterOption = Annotated[
+    str | None, typer.Option("--spark-master", metavar="URL", help="Spark master; default: local[*].")
+]
+SparkRemoteOption = Annotated[
+    str | None,
+    typer.Option(
+        "--spark-remote", metavar="URL", help="A Spark Connect server, sc://HOST:15002; default: none."
+    ),
+]
+
+
 def examples(*lines: str) -> str:
     """The epilog of a command's help: example calls, kept as written."""
     return "Examples:\n\n\b\n" + "\n".join(f"  {line}" for line in lines)

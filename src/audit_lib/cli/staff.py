@@ -8,7 +8,16 @@ from typing import Annotated
 import typer
 
 from audit_lib.cli import app
-from audit_lib.cli.common import ParamOption, SnapshotOption, examples, iso_or_dash, reported
+from audit_lib.cli.common import (
+    EngineOption,
+    ParamOption,
+    SnapshotOption,
+    SparkMasterOption,
+    SparkRemoteOption,
+    examples,
+    iso_or_dash,
+    reported,
+)
 
 
 @app.command(
@@ -51,23 +60,9 @@ def investigate(
         ),
     ] = None,
     param: ParamOption = None,
-    engine: Annotated[
-        str,
-        typer.Option(
-            "--engine", metavar="ENGINE", help="duckdb, or spark (a Parquet snapshot); default: duckdb."
-        ),
-    ] = "duckdb",
-    spark_master: Annotated[
-        str | None, typer.Option("--spark-master", metavar="URL", help="Spark master; default: local[*].")
-    ] = None,
-    spark_remote: Annotated[
-        str | None,
-        typer.Option(
-            "--spark-remote",
-            metavar="URL",
-            help="A Spark Connect server, sc://HOST:15002; default: none (--spark-master).",
-        ),
-    ] = None,
+    engine: EngineOption = None,
+    spark_master: SparkMasterOption = None,
+    spark_remote: SparkRemoteOption = None,
 ) -> None:
     """Investigate one complaint: the customer's timeline and every control's verdict."""
     from audit_lib.engines import engine_selected
@@ -77,7 +72,7 @@ def investigate(
 
     if bool(dispute) == bool(customer):
         raise UsageError("give exactly one of --dispute or --customer")
-    with engine_selected(engine, spark_master, spark_remote):
+    with engine_selected(engine or "duckdb", spark_master, spark_remote):
         folder = run_investigation(
             snapshot,
             dispute_id=dispute,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -103,15 +104,35 @@ def evaluate_connection(
     """
     from audit_lib.controls.details import detail_frame
 
+    install_macros(con)
+    engine = (functools.partial(judge, con), functools.partial(detail_frame, con))
+    return judge_all(engine, info, period, params, customer_id, on_control, with_details)
+
+
+#: How an engine judges one control, and fetches its breaking records: (control, bindings, customer).
+Judge = Callable[[Control, dict[str, object], str | None], ControlResult]
+Details = Callable[[Control, dict[str, object], str | None], object]
+
+
+def judge_all(
+    engine: tuple[Judge, Details],
+    info: SnapshotInfo,
+    period: Period,
+    params: dict[str, object] | None = None,
+    customer_id: str | None = None,
+    on_control: Callable[[Control], None] | None = None,
+    with_details: bool = False,
+) -> Findings:
+    """Every control judged by `engine` (DuckDB's, or another one's), in the order of controls.md."""
+    judge_one, details_of = engine
     resolved = resolve(params)
     require_visible(period, info)
-    install_macros(con)
     bindings = {**period.bind(), **resolved}
     results, details = [], {}
     for control in load_controls():
-        results.append(judge(con, control, bindings, customer_id))
+        results.append(judge_one(control, bindings, customer_id))
         if with_details:
-            details[control.id] = detail_frame(con, control, bindings, customer_id)
+            details[control.id] = details_of(control, bindings, customer_id)
         if on_control:
             on_control(control)
     return Findings(period, resolved, info, results, customer_id, details=details if with_details else None)

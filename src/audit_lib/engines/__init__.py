@@ -8,7 +8,7 @@ figures and notebooks still read the same Parquet snapshot through DuckDB.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,7 +17,6 @@ from audit_lib.errors import UsageError
 
 if TYPE_CHECKING:
     from audit_lib.controls.evaluate import Findings
-    from audit_lib.controls.registry import Control
     from audit_lib.periods import Period
 
 ENGINES = ("duckdb", "spark")
@@ -28,20 +27,13 @@ class SparkEngine:
     master: str | None = None
     remote: str | None = None
 
-    def evaluate(
-        self,
-        snapshot: Path,
-        period: Period,
-        params: dict[str, object] | None = None,
-        customer_id: str | None = None,
-        on_control: Callable[[Control], None] | None = None,
-        with_details: bool = False,
-    ) -> Findings:
+    def evaluate(self, snapshot: Path, period: Period, *options: object, **named: object) -> Findings:
+        """`controls.evaluate.evaluate`'s call (the same options), judged on Spark."""
         from audit_lib.engines.spark import evaluate_spark, register_snapshot, spark_session
 
         spark = spark_session(self.master, self.remote)
         info = register_snapshot(spark, snapshot)
-        return evaluate_spark(spark, info, period, params, customer_id, on_control, with_details)
+        return evaluate_spark(spark, info, period, *options, **named)
 
 
 _SELECTED: list[SparkEngine] = []

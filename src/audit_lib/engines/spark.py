@@ -14,18 +14,18 @@ paths), and each table's row count as Spark reads it.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from audit_lib.controls.details import DETAILS
-from audit_lib.controls.evaluate import JUDGE, ControlResult, Findings, require_visible
-from audit_lib.controls.registry import Control, load_controls
+from audit_lib.controls.evaluate import JUDGE, ControlResult, Findings, judge_all
+from audit_lib.controls.registry import Control
 from audit_lib.engines.translate import to_spark
 from audit_lib.errors import SnapshotError, UsageError
 from audit_lib.ingest.sources import ident
-from audit_lib.params import resolve
 from audit_lib.periods import Period
 
 if TYPE_CHECKING:
@@ -147,14 +147,5 @@ def evaluate_spark(
     with_details: bool = False,
 ) -> Findings:
     """`controls.evaluate.evaluate_connection` on Spark (views registered by `register_snapshot`)."""
-    resolved = resolve(params)
-    require_visible(period, info)
-    bindings = {**period.bind(), **resolved}
-    results, details = [], {}
-    for control in load_controls():
-        results.append(judge_spark(spark, control, bindings, customer_id))
-        if with_details:
-            details[control.id] = detail_frame_spark(spark, control, bindings, customer_id)
-        if on_control:
-            on_control(control)
-    return Findings(period, resolved, info, results, customer_id, details=details if with_details else None)
+    engine = (functools.partial(judge_spark, spark), functools.partial(detail_frame_spark, spark))
+    return judge_all(engine, info, period, params, customer_id, on_control, with_details)
