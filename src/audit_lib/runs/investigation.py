@@ -10,7 +10,7 @@ from audit_lib.findings.documents import write_document
 from audit_lib.findings.investigation import investigate
 from audit_lib.findings.manifest import write_manifest
 from audit_lib.folders import assembled, dated_folder, refuse_non_empty
-from audit_lib.runs.notebooks import prewarm
+from audit_lib.runs.notebooks import INVESTIGATION, prewarm
 
 #: Where investigate.ipynb finds the document: beside itself, in the folder.
 DOCUMENT = "investigation.json"
@@ -34,7 +34,7 @@ def run_investigation(
     snapshot = Path(snapshot).resolve()
     if out is not None:
         refuse_non_empty(out)
-    prewarm()  # the kernel starts and imports while DuckDB investigates
+    prewarm(len(INVESTIGATION))  # the kernel starts and imports while DuckDB investigates
     document = investigate(snapshot, dispute_id, customer_id, as_of, params, reveal=reveal)
     if document["dispute"] and document["customer"] is None:
         raise UsageError(no_customer_message(document["dispute"], document["as_of"]))

@@ -7,6 +7,7 @@ import contextlib
 import os
 import shutil
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from importlib.resources import files
 from pathlib import Path
 
@@ -99,9 +100,14 @@ class WarmKernel:
 _prewarmed: list[WarmKernel] = []
 
 
-def prewarm() -> None:
-    """Start the next run's kernel now (it warms up while the caller evaluates)."""
-    if not _prewarmed:
+def kernels_wanted(notebooks: int = len(QUARTERLY)) -> int:
+    """One warm kernel per core (two here), never more than there are notebooks."""
+    return max(1, min(notebooks, os.cpu_count() or 1, 2))
+
+
+def prewarm(notebooks: int = len(QUARTERLY)) -> None:
+    """Start the next run's kernels now (they warm up while the caller evaluates)."""
+    while len(_prewarmed) < kernels_wanted(notebooks):
         _prewarmed.append(WarmKernel())
 
 
@@ -112,27 +118,39 @@ def _shutdown_prewarmed() -> None:
 
 
 def execute(names: tuple[str, ...], out_dir: Path, parameters: dict[str, object], folder: Path) -> list[Path]:
-    """Run the notebooks with `parameters` into `out_dir`, one after another in one warm kernel.
+    """Run the notebooks with `parameters` into `out_dir` in warm kernels, one per core.
 
-    The kernel works in `out_dir`, so relative parameters name files of the folder
-    and stay valid once it is moved into place. A notebook that fails is kept
-    beside `folder` (the folder being assembled), named in the NotebookError,
-    since the partial folder is removed.
+    Each kernel runs its share of the notebooks one after another, in clean
+    namespaces, working in `out_dir`: relative parameters name files of the
+    folder and stay valid once it is moved into place. A notebook that fails is
+    kept beside `folder` (the folder being assembled), named in the
+    NotebookError, since the partial folder is removed.
     """
     out_dir = out_dir.resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
-    kernel = _prewarmed.pop() if _prewarmed else WarmKernel()
-    targets = []
+    kernels = [_prewarmed.pop() if _prewarmed else WarmKernel() for _ in range(kernels_wanted(len(names)))]
+    shares = [names[i :: len(kernels)] for i in range(len(kernels))]
     try:
-        km = kernel.ready()
-        with Progress("running notebooks", total=len(names)) as progress:
-            for name in names:
-                kernel.run(BETWEEN.format(folder=str(out_dir)))
-                targets.append(_execute_one(name, out_dir / f"{name}.ipynb", parameters, folder, km))
-                progress.advance(f"notebook {name} done")
+        with (
+            Progress("running notebooks", total=len(names)) as progress,
+            ThreadPoolExecutor(len(kernels)) as pool,
+        ):
+            lock = threading.Lock()
+
+            def run_share(kernel: WarmKernel, share: tuple[str, ...]) -> None:
+                km = kernel.ready()
+                for name in share:
+                    kernel.run(BETWEEN.format(folder=str(out_dir)))
+                    _execute_one(name, out_dir / f"{name}.ipynb", parameters, folder, km)
+                    with lock:
+                        progress.advance(f"notebook {name} done")
+
+            for done in [pool.submit(run_share, k, share) for k, share in zip(kernels, shares, strict=True)]:
+                done.result()
     finally:
-        kernel.shutdown()
-    return targets
+        for kernel in kernels:
+            kernel.shutdown()
+    return [out_dir / f"{name}.ipynb" for name in names]
 
 
 def _execute_one(name: str, target: Path, parameters: dict[str, object], folder: Path, km: object) -> Path:
