@@ -38,7 +38,8 @@ from audit_lib.figures import Analytics, charts, tables
 from audit_lib.report import display, audit_view, investigation_view
 display.setup()
 """
-#: Between two notebooks: a clean namespace (modules stay imported) in the notebook's folder.
+#: Before a kernel's first notebook: a clean namespace (modules stay imported), in the notebooks'
+#: folder. Each notebook then sets every name it uses (nbval runs each in a fresh kernel too).
 BETWEEN = "get_ipython().run_line_magic('reset', '-f')\nimport os\nos.chdir({folder!r})"
 
 
@@ -120,9 +121,9 @@ def _shutdown_prewarmed() -> None:
 def execute(names: tuple[str, ...], out_dir: Path, parameters: dict[str, object], folder: Path) -> list[Path]:
     """Run the notebooks with `parameters` into `out_dir` in warm kernels, one per core.
 
-    Each kernel runs its share of the notebooks one after another, in clean
-    namespaces, working in `out_dir`: relative parameters name files of the
-    folder and stay valid once it is moved into place. A notebook that fails is
+    Each kernel runs its share of the notebooks one after another, working in
+    `out_dir`: relative parameters name files of the folder and stay valid once
+    it is moved into place. A notebook that fails is
     kept beside `folder` (the folder being assembled), named in the
     NotebookError, since the partial folder is removed.
     """
@@ -139,8 +140,8 @@ def execute(names: tuple[str, ...], out_dir: Path, parameters: dict[str, object]
 
             def run_share(kernel: WarmKernel, share: tuple[str, ...]) -> None:
                 km = kernel.ready()
+                kernel.run(BETWEEN.format(folder=str(out_dir)))
                 for name in share:
-                    kernel.run(BETWEEN.format(folder=str(out_dir)))
                     _execute_one(name, out_dir / f"{name}.ipynb", parameters, folder, km)
                     with lock:
                         progress.advance(f"notebook {name} done")
