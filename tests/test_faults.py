@@ -302,3 +302,27 @@ def test_interrupted_run_exits_130_and_writes_nothing(snapshot: Path, tmp_path: 
     assert run.returncode == 130, stderr
     assert "interrupted; nothing was written" in stderr
     assert list((tmp_path / "reports").iterdir()) == []
+
+
+@pytest.mark.parametrize(("sig", "after"), [(signal.SIGINT, 0.3), (signal.SIGINT, 2.0), (signal.SIGKILL, 0.5),
+                                            (signal.SIGKILL, 2.5)])  # fmt: skip
+def test_an_interrupted_or_killed_investigation_leaves_nothing(
+    snapshot: Path, tmp_path: Path, sig: int, after: float
+) -> None:
+    args = [COMMAND, "investigate", "--snapshot", str(snapshot), "--customer", "C1"]
+    run = subprocess.Popen(args, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(after)
+    if run.poll() is not None:
+        pytest.fail(f"the investigation ended after less than {after} s: nothing to interrupt")
+    run.send_signal(sig)
+    _, stderr = run.communicate(timeout=60)
+    reports = tmp_path / "reports"
+    if sig == signal.SIGINT:
+        assert run.returncode == 130 and "interrupted; nothing was written" in stderr, stderr
+        assert not reports.exists() or list(reports.iterdir()) == []
+        return
+    again = subprocess.run(args, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0, again.stderr
+    assert debris(tmp_path) == []  # the next run removed what the killed one left
+    (folder,) = reports.iterdir()
+    assert (folder / "investigation.html").is_file()
