@@ -18,9 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import yaml
-
-from audit_lib.errors import UsageError
+from audit_lib.findings.documents import read_yaml, refuse_faults
 from audit_lib.ingest.schema import TABLE_BY_NAME
 
 if TYPE_CHECKING:
@@ -144,23 +142,8 @@ DECLARED_COLUMNS = {
 def load_declared(path: Path) -> DeclaredRopa:
     """Read and check a declared RoPA file; any fault is a UsageError naming the entry and field."""
     path = Path(path)
-    try:
-        content = path.read_bytes()
-    except OSError as exc:
-        raise UsageError(f"RoPA file {path}: cannot read it ({exc.strerror or exc})") from None
-    try:
-        data = yaml.safe_load(content.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise UsageError(f"RoPA file {path}: not UTF-8 text") from None
-    except yaml.YAMLError as exc:
-        where = getattr(exc, "problem_mark", None)
-        at = f" at line {where.line + 1}, column {where.column + 1}" if where is not None else ""
-        problem = getattr(exc, "problem", None) or "invalid syntax"
-        raise UsageError(f"RoPA file {path}: not valid YAML{at}: {problem}") from None
-    faults = check(data)
-    if faults:
-        lines = "\n".join(f"  - {fault}" for fault in faults)
-        raise UsageError(f"RoPA file {path} refused: {len(faults)} fault(s)\n{lines}")
+    content, data = read_yaml(path, "RoPA file")
+    refuse_faults(check(data), "RoPA file", path)
     return DeclaredRopa(path, content, dict(data.get("controller") or {}), tuple(data["activities"]))
 
 

@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from audit_lib.errors import UsageError
+from audit_lib.findings.documents import read_yaml, refuse_faults
 
 if TYPE_CHECKING:
     from audit_lib.controls.evaluate import ControlResult, Findings
@@ -149,30 +149,13 @@ class WaiverFile:
 
 def load_waivers(path: Path | str, control_ids: list[str] | None = None) -> WaiverFile:
     """Read and validate a waivers file; any fault is a UsageError naming the waiver and field."""
-    import yaml
-
     path = Path(path)
-    try:
-        content = path.read_bytes()
-    except OSError as exc:
-        raise UsageError(f"waivers file {path}: cannot be read ({exc.strerror or exc})") from None
-    try:
-        data = yaml.safe_load(content.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise UsageError(f"waivers file {path}: not UTF-8 text") from None
-    except yaml.YAMLError as exc:
-        where = getattr(exc, "problem_mark", None)
-        at = f" at line {where.line + 1}, column {where.column + 1}" if where is not None else ""
-        problem = getattr(exc, "problem", None) or "invalid syntax"
-        raise UsageError(f"waivers file {path}: not valid YAML{at}: {problem}") from None
+    content, data = read_yaml(path, "waivers file")
     if control_ids is None:
         from audit_lib.controls.registry import load_controls
 
         control_ids = [c.id for c in load_controls()]
-    faults = check(data, control_ids)
-    if faults:
-        lines = "\n".join(f"  - {fault}" for fault in faults)
-        raise UsageError(f"waivers file {path} refused: {len(faults)} fault(s)\n{lines}")
+    refuse_faults(check(data, control_ids), "waivers file", path)
     return WaiverFile(path, content, tuple(_waiver(item) for item in data))
 
 
