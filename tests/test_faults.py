@@ -304,16 +304,21 @@ def test_interrupted_run_exits_130_and_writes_nothing(snapshot: Path, tmp_path: 
     assert list((tmp_path / "reports").iterdir()) == []
 
 
-@pytest.mark.parametrize(("sig", "after"), [(signal.SIGINT, 0.3), (signal.SIGINT, 2.0), (signal.SIGKILL, 0.5),
-                                            (signal.SIGKILL, 2.5)])  # fmt: skip
+@pytest.mark.parametrize(
+    ("sig", "assembling"), [(signal.SIGINT, False), (signal.SIGINT, True), (signal.SIGKILL, False),
+                            (signal.SIGKILL, True)],
+)  # fmt: skip
 def test_an_interrupted_or_killed_investigation_leaves_nothing(
-    snapshot: Path, tmp_path: Path, sig: int, after: float
+    snapshot: Path, tmp_path: Path, sig: int, assembling: bool
 ) -> None:
+    """Signalled while it evaluates (0.3 s in), or once its folder is being assembled."""
     args = [COMMAND, "investigate", "--snapshot", str(snapshot), "--customer", "C1"]
     run = subprocess.Popen(args, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(after)
+    deadline = time.monotonic() + (30 if assembling else 0.3)
+    while run.poll() is None and time.monotonic() < deadline and not (assembling and debris(tmp_path)):
+        time.sleep(0.01)
     if run.poll() is not None:
-        pytest.fail(f"the investigation ended after less than {after} s: nothing to interrupt")
+        pytest.fail("the investigation ended before it could be signalled")
     run.send_signal(sig)
     _, stderr = run.communicate(timeout=60)
     reports = tmp_path / "reports"

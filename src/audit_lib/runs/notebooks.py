@@ -7,9 +7,13 @@ import contextlib
 import os
 import shutil
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from importlib.resources import files
 from pathlib import Path
+from queue import Empty
+
+from jupyter_client.blocking.client import BlockingKernelClient
 
 from audit_lib.errors import NotebookError
 from audit_lib.progress import Progress
@@ -33,6 +37,7 @@ def notebook_path(name: str) -> Path:
 
 #: Run in a fresh kernel while DuckDB evaluates: the imports every notebook pays otherwise.
 WARM_UP = """
+import audit_lib  # first: it spares jsonschema (altair's) a grammar compile of seconds
 import altair, duckdb, polars, vl_convert
 from audit_lib.figures import Analytics, charts, tables
 from audit_lib.report import display, audit_view, investigation_view
@@ -41,6 +46,34 @@ display.setup()
 #: Before a kernel's first notebook: a clean namespace (modules stay imported), in the notebooks'
 #: folder. Each notebook then sets every name it uses (nbval runs each in a fresh kernel too).
 BETWEEN = "get_ipython().run_line_magic('reset', '-f')\nimport os\nos.chdir({folder!r})"
+
+
+class PromptClient(BlockingKernelClient):
+    """A client of a kernel that is up: ready as soon as its kernel_info request is answered.
+
+    jupyter_client's `wait_for_ready` ends by waiting 0.2 s for IOPub to fall silent, and
+    papermill starts a client per notebook. This one waits for the kernel to report idle
+    after that request on IOPub instead (which also proves IOPub is connected), resending
+    it each second until it is answered, as the original does.
+    """
+
+    def wait_for_ready(self, timeout: float | None = None) -> None:
+        deadline = time.monotonic() + (timeout if timeout is not None else 60)
+        while True:
+            request = self.kernel_info()
+            with contextlib.suppress(Empty):
+                while True:
+                    msg = self.iopub_channel.get_msg(timeout=1)
+                    if msg["parent_header"].get("msg_id") == request and _idle(msg):
+                        return
+            if not self.is_alive():
+                raise RuntimeError("Kernel died before replying to kernel_info")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"Kernel didn't respond in {timeout} seconds")
+
+
+def _idle(msg: dict) -> bool:
+    return msg["msg_type"] == "status" and msg["content"].get("execution_state") == "idle"
 
 
 class WarmKernel:
@@ -65,6 +98,8 @@ class WarmKernel:
             km.start_kernel(extra_arguments=["--IPKernelApp.log_level=ERROR"])
             self.km = km
             self.run(WARM_UP)
+            km.client_factory = PromptClient  # from now on the kernel is known to be up
+            import papermill  # noqa: F401  (the caller's first notebook would import it)
         except BaseException as exc:  # reported when the kernel is asked for
             self.error = exc
 
@@ -167,6 +202,7 @@ def _execute_one(name: str, target: Path, parameters: dict[str, object], folder:
             log_output=False,
             kernel_name="python3",
             km=km,
+            request_save_on_cell_execute=False,  # written once, at the end: not after every cell
         )
     except PapermillExecutionError as exc:
         kept = keep_failed(target, folder)
