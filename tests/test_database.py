@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 from pathlib import Path
 
 import duckdb
@@ -109,6 +110,10 @@ def test_sqlite_sample_equals_the_csv_path(csv_snapshot: Path, tmp_path: Path, m
     info = build_snapshot("sqlite:///inventory.sqlite", relative, taken_at=TAKEN)
     assert info.source["driver"].startswith("adbc-driver-sqlite")
     assert_same_tables(absolute, relative)
+    from typer.testing import CliRunner
+
+    assert json.loads(info_json(CliRunner(), relative))["source"]["url"] == "sqlite:///inventory.sqlite"
+    assert json.loads(info_json(CliRunner(), csv_snapshot))["source"] is None  # a folder's snapshot
 
 
 BAD = [
@@ -258,6 +263,12 @@ def test_sqlite_missing_file_and_bad_url(cli, tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
+def info_json(cli, snapshot: Path) -> str:
+    result = cli.invoke(app, ["snapshot", "info", str(snapshot), "--json"])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
 def test_password_never_written(cli, pg, sample_pg: str, tmp_path: Path, monkeypatch) -> None:
     """From the URL, PGPASSWORD and ~/.pgpass: not in the output, the snapshot file or a report."""
     no_password = pg.url("sample", password=False)
@@ -277,8 +288,13 @@ def test_password_never_written(cli, pg, sample_pg: str, tmp_path: Path, monkeyp
         assert result.exit_code == 0, result.output
         assert PASSWORD not in result.output
         assert PASSWORD.encode() not in out.read_bytes()
-        info = cli.invoke(app, ["snapshot", "info", str(out), "--json"])
-        assert PASSWORD not in info.output
+        for shown in (["--json"], []):
+            info = cli.invoke(app, ["snapshot", "info", str(out), *shown])
+            assert info.exit_code == 0 and PASSWORD not in info.output, info.output
+        source = json.loads(info_json(cli, out))["source"]
+        assert source["url"] == pg.url("sample", password=False) and source["schema"] == "sample"
+        assert source["server_version"].startswith("PostgreSQL ") and "REPEATABLE READ" in source["isolation"]
+        assert f"source       {source['url']} (schema sample)" in info.output
     monkeypatch.delenv("PGPASSWORD", raising=False)
     monkeypatch.delenv("PGPASSFILE", raising=False)
     report = tmp_path / "report"

@@ -77,6 +77,9 @@ def reported(command: F) -> F:
                 typer.echo("privacy-audit: interrupted; nothing was written", err=True)
                 code = 143 if signal.SIGTERM in seen else 130
                 raise typer.Exit(code) from None
+            if isinstance(exc, BrokenPipeError):  # the reader went away (`| head`): quiet, as SIGPIPE
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+                raise typer.Exit(141) from None
             if isinstance(exc, AuditError):
                 typer.echo(f"privacy-audit: {exc}", err=True)
                 raise typer.Exit(exc.exit_code) from None

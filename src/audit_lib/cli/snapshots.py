@@ -103,6 +103,7 @@ def snapshot_info_command(
             "built_at": iso_or_dash(info.built_at),
             "suite_version": info.suite_version,
             "contract": info.contract,
+            "source": info.source,
             "files": [{**f} for f in info.files],
         }
         typer.echo(json.dumps(document, indent=2))
@@ -111,8 +112,18 @@ def snapshot_info_command(
     typer.echo(f"taken at     {iso_or_dash(info.taken_at)}")
     typer.echo(f"built at     {iso_or_dash(info.built_at)}")
     typer.echo(f"suite        {info.suite_version} ({info.contract})")
+    if info.source:  # built from a database: per table a content checksum, not a file's sha256
+        source = info.source
+        typer.echo(f"source       {source.get('url', '-')} (schema {source.get('schema', '-')})")
+        typer.echo(f"server       {source.get('server_version', '-')}, read with {source.get('driver', '-')}")
+        typer.echo(
+            f"read in      {source.get('isolation', '-')} started {source.get('transaction_started_at', '-')}"
+        )
+    digest = "checksum" if info.source else "sha256"
     for f in info.files:
-        typer.echo(f"  {f['table_name']:<16} {f['row_count']:>12,}  {f['file']}  sha256 {f['sha256'][:16]}…")
+        typer.echo(
+            f"  {f['table_name']:<16} {f['row_count']:>12,}  {f['file']}  {digest} {f['sha256'][:16]}…"
+        )
 
 
 @snapshot_app.command(
