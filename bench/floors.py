@@ -2,6 +2,7 @@
 
     python bench/floors.py ingest EXPORT_DIR OUT.duckdb
     python bench/floors.py evaluate SNAPSHOT PLAN.json
+    python bench/floors.py postgres PSQL PORT USER DATABASE SCHEMA OUT.duckdb
 
 `ingest` loads every export file with DuckDB's auto-detecting reader into a
 fresh database file. `evaluate` runs each control's own SQL (from the plan
@@ -14,6 +15,8 @@ are imported here. The last line printed is JSON with the inner time.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import sys
 import time
 from datetime import datetime
@@ -69,6 +72,27 @@ def evaluate(snapshot: Path, plan_file: Path) -> dict[str, object]:
     return {"controls": controls}
 
 
+TABLES = ("customers", "consents", "personal_data", "tracking_events", "communications", "parties",
+          "disclosures", "dsr_requests", "disputes", "legal_holds")  # fmt: skip
+
+
+def postgres(psql: str, port: str, user: str, database: str, schema: str, out: Path) -> dict[str, object]:
+    """Each table as psql's COPY TO STDOUT (CSV) streams it, read by DuckDB from the pipe
+    (the password comes from PGPASSWORD)."""
+    con = duckdb.connect(str(out))
+    for table in TABLES:
+        copy = f'COPY "{schema}".{table} TO STDOUT (FORMAT csv, HEADER)'
+        command = [psql, "-X", "-q", "-h", "127.0.0.1", "-p", port, "-U", user, "-d", database, "-c", copy]
+        reader = subprocess.Popen(command, stdout=subprocess.PIPE)
+        os.dup2(reader.stdout.fileno(), sys.stdin.fileno())
+        reader.stdout.close()
+        con.execute(f"CREATE TABLE \"{table}\" AS SELECT * FROM read_csv('/dev/stdin')")
+        if reader.wait():
+            raise SystemExit(f"psql failed for {table}")
+    con.close()
+    return {"tables": len(TABLES)}
+
+
 def main(argv: list[str]) -> int:
     command, *args = argv
     start = time.perf_counter()
@@ -76,6 +100,8 @@ def main(argv: list[str]) -> int:
         result = ingest(Path(args[0]), Path(args[1]))
     elif command == "evaluate":
         result = evaluate(Path(args[0]), Path(args[1]))
+    elif command == "postgres":
+        result = postgres(*args[:5], Path(args[5]))
     else:
         print(f"unknown command {command!r}", file=sys.stderr)
         return 2
