@@ -32,7 +32,7 @@ from report import Targets, git_state, print_table, write_results
 
 PERIOD = "2026-Q3"
 PYTHON = sys.executable
-STEPS = ("ingest", "evaluate", "quarterly", "investigate")
+STEPS = ("ingest", "postgres", "evaluate", "quarterly", "investigate", "spark")
 
 
 @dataclass
@@ -79,9 +79,9 @@ class Bench:
     def work(self) -> Path:
         return self.home / "work"
 
-    def run(self, name: str, i: int, command: list[str | Path]) -> Run:
+    def run(self, name: str, i: int, command: list[str | Path], env: dict[str, str] | None = None) -> Run:
         log = self.home / "logs" / f"{name}-{i + 1}.log"
-        result = measure(command, log, self.timeout, env=bench_env())
+        result = measure(command, log, self.timeout, env=env or bench_env())
         status = "ok" if result.ok else f"FAILED (exit {result.returncode}, log {log.relative_to(ROOT)})"
         print(f"    {name:<22} run {i + 1}: {result.seconds:8.2f} s {result.peak_mib:8.0f} MiB  {status}")
         return result
@@ -258,6 +258,10 @@ def bench_size(size: Size, args: argparse.Namespace) -> dict[str, object]:
     steps: list[StepResult] = []
     if "ingest" in args.steps:
         steps.append(bench_ingest(bench, export))
+    if "postgres" in args.steps:
+        from postgres import bench_postgres
+
+        steps.append(bench_postgres(bench, export))
     snapshot = bench.work / "snapshot.duckdb"
     if not snapshot.is_file():
         build_unmeasured(bench, export, snapshot)
@@ -279,6 +283,10 @@ def later_steps(bench: Bench, snapshot: Path, export: Export, args: argparse.Nam
     dispute = export.planted().get("investigation", {}).get("dispute_id")
     if "investigate" in args.steps and dispute:
         steps.append(bench_investigate(bench, snapshot, dispute))
+    if "spark" in args.steps:
+        from spark import bench_spark
+
+        steps.append(bench_spark(bench, export, PERIOD))
     return steps
 
 
