@@ -16,6 +16,7 @@ import functools
 import html
 import re
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from html.parser import HTMLParser
@@ -61,9 +62,12 @@ def render_report(
     out_html: Path,
     title: str = "Privacy audit report",
     generated_at: datetime | None = None,
+    rendered: Mapping[Path, Section] | None = None,
 ) -> None:
-    """Write `out_html`: the notebooks' bodies, in the order given, in one page."""
-    sections = [notebook_section(Path(path)) for path in executed]
+    """Write `out_html`: the notebooks' bodies, in the order given, in one page (`rendered`:
+    sections already made by `notebook_section`, by path)."""
+    rendered = rendered or {}
+    sections = [rendered.get(Path(path)) or notebook_section(Path(path)) for path in executed]
     page = render_page(sections, title, generated_at or datetime.now(UTC))
     leaks = external_references(page)
     if leaks:  # a broken promise, not bad input: fail loudly rather than ship it
@@ -123,6 +127,7 @@ def html_exporter() -> object:
         exclude_input_prompt=True,
         exclude_output_prompt=True,
         anchor_link_text="#",
+        optimistic_validation=True,  # validate once, after the preprocessors, not after each
     )
     exporter.register_preprocessor(
         TagRemovePreprocessor(remove_cell_tags=set(REMOVE_CELL_TAGS), enabled=True), enabled=True

@@ -8,6 +8,7 @@ import os
 import shutil
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from importlib.resources import files
 from pathlib import Path
@@ -99,7 +100,6 @@ class WarmKernel:
             self.km = km
             self.run(WARM_UP)
             km.client_factory = PromptClient  # from now on the kernel is known to be up
-            import papermill  # noqa: F401  (the caller's first notebook would import it)
         except BaseException as exc:  # reported when the kernel is asked for
             self.error = exc
 
@@ -142,9 +142,19 @@ def kernels_wanted(notebooks: int = len(QUARTERLY)) -> int:
 
 
 def prewarm(notebooks: int = len(QUARTERLY)) -> None:
-    """Start the next run's kernels now (they warm up while the caller evaluates)."""
+    """Start the next run's kernels now (they warm up while the caller evaluates), and import
+    what this process runs and renders notebooks with (a second of imports, paid meanwhile)."""
     while len(_prewarmed) < kernels_wanted(notebooks):
         _prewarmed.append(WarmKernel())
+    threading.Thread(target=_import_tooling, name="notebook tooling", daemon=True).start()
+
+
+def _import_tooling() -> None:
+    import papermill  # noqa: F401
+
+    from audit_lib.report.render import html_exporter
+
+    html_exporter()
 
 
 @atexit.register
@@ -153,8 +163,17 @@ def _shutdown_prewarmed() -> None:
         _prewarmed.pop().shutdown()
 
 
-def execute(names: tuple[str, ...], out_dir: Path, parameters: dict[str, object], folder: Path) -> list[Path]:
+def execute(
+    names: tuple[str, ...],
+    out_dir: Path,
+    parameters: dict[str, object],
+    folder: Path,
+    on_done: Callable[[Path], object] | None = None,
+) -> list[Path]:
     """Run the notebooks with `parameters` into `out_dir` in warm kernels, one per core.
+
+    `on_done(path)` is called with each executed notebook as soon as it is written
+    (the report renders it while the other notebooks still run).
 
     Each kernel runs its share of the notebooks one after another, working in
     `out_dir`: relative parameters name files of the folder and stay valid once
@@ -177,7 +196,9 @@ def execute(names: tuple[str, ...], out_dir: Path, parameters: dict[str, object]
                 km = kernel.ready()
                 kernel.run(BETWEEN.format(folder=str(out_dir)))
                 for name in share:
-                    _execute_one(name, out_dir / f"{name}.ipynb", parameters, folder, km)
+                    target = _execute_one(name, out_dir / f"{name}.ipynb", parameters, folder, km)
+                    if on_done is not None:
+                        on_done(target)
                     with lock:
                         progress.advance(f"notebook {name} done")
 
