@@ -284,3 +284,24 @@ def test_csv_and_parquet_give_the_same_snapshot(valid_export: Path, tmp_path: Pa
             f"UNION ALL (SELECT * FROM p.{table} EXCEPT ALL SELECT * FROM s.{table}))"
         ).fetchone()[0]
         assert differ == 0, table
+
+
+def test_memory_limit_is_explicit_and_configurable(
+    cli, valid_export: Path, tmp_path: Path, monkeypatch
+) -> None:
+    """DuckDB spills past half the machine's memory by default, or past PRIVACY_AUDIT_MEMORY_LIMIT."""
+    from audit_lib.ingest.snapshot import connect
+
+    def limit() -> str:
+        with connect() as con:
+            return con.sql("SELECT current_setting('memory_limit')").fetchall()[0][0]
+
+    assert limit() != "" and limit().endswith("iB")
+    monkeypatch.setenv("PRIVACY_AUDIT_MEMORY_LIMIT", "300MB")
+    assert limit() == "286.1 MiB"
+    out = tmp_path / "small.duckdb"
+    assert cli.invoke(app, ["snapshot", "build", str(valid_export), "--out", str(out)]).exit_code == 0
+    monkeypatch.setenv("PRIVACY_AUDIT_MEMORY_LIMIT", "lots")
+    result = cli.invoke(app, ["snapshot", "build", str(valid_export), "--out", str(tmp_path / "no.duckdb")])
+    assert result.exit_code == 2 and "PRIVACY_AUDIT_MEMORY_LIMIT='lots'" in result.output
+    assert not (tmp_path / "no.duckdb").exists()

@@ -83,10 +83,29 @@ class SnapshotInfo:
     source: dict[str, str] | None = None  # a database's identity (SOURCE_TABLE); None for a folder
 
 
+#: DuckDB's memory limit (DuckDB's size syntax, e.g. 6GB); default: half the machine's memory.
+MEMORY_LIMIT_VARIABLE = "PRIVACY_AUDIT_MEMORY_LIMIT"
+
+
+def memory_limit() -> str:
+    """How much memory DuckDB may hold before it spills to disk (next to a snapshot being built:
+    `<partial>.tmp`, removed with it): PRIVACY_AUDIT_MEMORY_LIMIT, else half the machine's memory,
+    leaving the rest to the notebooks' kernels and the operating system's cache."""
+    if chosen := os.environ.get(MEMORY_LIMIT_VARIABLE, "").strip():
+        return chosen
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    return f"{max(total // 2 // 2**20, 256)}MiB"
+
+
 def connect(path: Path | str | None = None, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """A DuckDB connection in UTC, the only time zone the suite reasons in."""
+    """A DuckDB connection in UTC, the only time zone the suite reasons in, with its memory limit."""
     con = duckdb.connect(str(path) if path else ":memory:", read_only=read_only)
     con.execute("SET TimeZone = 'UTC'")
+    try:
+        con.execute("SET memory_limit = ?", [memory_limit()])
+    except duckdb.Error as exc:
+        con.close()
+        raise UsageError(f"{MEMORY_LIMIT_VARIABLE}={memory_limit()!r}: {first_line(exc)}") from None
     with contextlib.suppress(duckdb.Error):  # inside Jupyter without ipywidgets it cannot be set
         con.execute("SET enable_progress_bar = false")
     return con
