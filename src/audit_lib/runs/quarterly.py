@@ -125,7 +125,7 @@ def render_quarterly(
     snapshot: Path, findings: Findings, tmp: Path, folder: Path, previous: Path | None = None
 ) -> None:
     """Execute the quarterly notebooks into `tmp` and render report.html (`previous`: a report folder)."""
-    from audit_lib.report.render import render_report
+    from audit_lib.report.render import notebook_section, render_report
     from audit_lib.runs.notebooks import QUARTERLY, execute
 
     parameters = {
@@ -136,8 +136,11 @@ def render_quarterly(
         "findings": FINDINGS_FROM_NOTEBOOK,
         "previous_findings": str(Path(previous).resolve() / "findings.json") if previous else "",
     }
-    executed = execute(QUARTERLY, tmp / "notebooks", parameters, folder)
-    render_report(executed, tmp / "report.html")
+    rendered = {}  # each notebook's section, made while the others still run
+    executed = execute(
+        QUARTERLY, tmp / "notebooks", parameters, folder, lambda p: rendered.update({p: notebook_section(p)})
+    )
+    render_report(executed, tmp / "report.html", rendered=rendered)
 
 
 def previous_findings(period: Period, reports: Path, notes: list[str] | None = None) -> Path | None:
