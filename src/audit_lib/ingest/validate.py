@@ -31,9 +31,10 @@ DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
 #: A timestamp starts with a full date (DuckDB's cast also takes `epoch`, `infinity`,
 #: `2026-7-1`); a LIKE costs a third of a regular expression on millions of values.
 TIMESTAMP_SHAPE = "____-__-__%"
-#: After the date only a time and an offset may follow: stripping these characters from
-#: the end leaves at most the `T` (DuckDB's cast would also take zone names, `CET`).
-TIME_AND_OFFSET = "0123456789:.+-Z"
+#: After the date and its separator (`T` or a space) only a time and an offset may follow
+#: (DuckDB's cast would also take zone names, `CET`). A regular expression over the tail:
+#: six times faster than rtrim() with a character set, which it replaces exactly.
+TIME_AND_OFFSET = "[0-9:.+Z-]*"
 #: An offset, where a value has one, is within ±14:00 (the cast takes any).
 OFFSET_PATTERN = r".*\d[+-](((0\d|1[0-3])(:?[0-5]\d)?)|14(:?00)?)"
 COUNTRY_PATTERN = r"^[A-Z]{2}$"
@@ -86,7 +87,7 @@ def convert(column: Column, source_type: str, value: str | None = None) -> str:
         tail = f"substr({value}, 11)"
         return (
             f"CASE WHEN {value} LIKE '{TIMESTAMP_SHAPE}' "
-            f"AND length(rtrim({tail}, '{TIME_AND_OFFSET}')) <= 1 "
+            f"AND regexp_full_match(substr({value}, 12), '{TIME_AND_OFFSET}') "
             f"AND (strpos({tail}, '+') + strpos({tail}, '-') = 0 "
             f"OR regexp_full_match({tail}, '{OFFSET_PATTERN}')) "
             f"THEN {stamp} END"
