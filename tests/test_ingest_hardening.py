@@ -453,3 +453,26 @@ def test_parquet_timestamps_and_dates_bounded(cli, valid_export: Path, tmp_path:
 def test_range_constants_cover_every_table() -> None:
     assert EARLIEST.year == 1900 and LATEST.year == 2199
     assert any(c.kind == "date" for c in TABLE_BY_NAME["parties"].columns)
+
+
+CANONICAL_EDGES = [
+    "1900-01-01T00:00:00Z", "1899-12-31T23:59:59Z", "2199-12-31T23:59:59Z", "2200-01-01T00:00:00Z",
+    "2024-02-29T12:00:00Z", "2023-02-29T12:00:00Z", "2026-01-01T24:00:00Z", "2026-01-01T23:59:60Z",
+    "2026-13-01T00:00:00Z", "2026-00-10T00:00:00Z", "0000-01-01T00:00:00Z", "9999-12-31T23:59:59Z",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("value", CANONICAL_EDGES)
+def test_canonical_timestamps_take_the_fast_path_to_the_same_value(value: str) -> None:
+    """`YYYY-MM-DDTHH:MM:SSZ` skips the shape checks: the value (or the refusal) is the general path's."""
+    from audit_lib.ingest.schema import TABLES
+    from audit_lib.ingest.snapshot import connect
+    from audit_lib.ingest.validate import convert, install_build_macros
+
+    column = next(c for c in TABLES[0].columns if c.kind == "timestamp")
+    with connect() as con:
+        install_build_macros(con)
+        typed = convert(column, "VARCHAR", "$v")
+        general = typed[typed.index("WHEN $v LIKE") :].replace("WHEN", "CASE WHEN", 1)
+        fast, slow = con.execute(f"SELECT {typed}, {general}", {"v": value}).fetchall()[0]
+    assert "GLOB" in typed and fast == slow

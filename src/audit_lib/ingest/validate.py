@@ -31,6 +31,8 @@ DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
 #: A timestamp starts with a full date (DuckDB's cast also takes `epoch`, `infinity`,
 #: `2026-7-1`); a LIKE costs a third of a regular expression on millions of values.
 TIMESTAMP_SHAPE = "____-__-__%"
+#: `YYYY-MM-DDTHH:MM:SSZ` in digits, the contract's own form: no fraction, no offset to check.
+CANONICAL_TIMESTAMP = "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]Z"
 #: After the date and its separator (`T` or a space) only a time and an offset may follow
 #: (DuckDB's cast would also take zone names, `CET`). A regular expression over the tail:
 #: six times faster than rtrim() with a character set, which it replaces exactly.
@@ -85,8 +87,10 @@ def convert(column: Column, source_type: str, value: str | None = None) -> str:
         if not text:
             return stamp
         tail = f"substr({value}, 11)"
-        return (
-            f"CASE WHEN {value} LIKE '{TIMESTAMP_SHAPE}' "
+        return (  # the canonical shape first: cheap, and what most exporters write
+            f"CASE WHEN {value} GLOB '{CANONICAL_TIMESTAMP}' "
+            f"THEN in_time_range(TRY_CAST({value} AS TIMESTAMPTZ)) "
+            f"WHEN {value} LIKE '{TIMESTAMP_SHAPE}' "
             f"AND regexp_full_match(substr({value}, 12), '{TIME_AND_OFFSET}') "
             f"AND (strpos({tail}, '+') + strpos({tail}, '-') = 0 "
             f"OR regexp_full_match({tail}, '{OFFSET_PATTERN}')) "
@@ -104,9 +108,10 @@ def convert(column: Column, source_type: str, value: str | None = None) -> str:
         if source_type == "BOOLEAN":
             return value
         truth = f"lower(trim(CAST({value} AS VARCHAR)))"
-        return (
-            f"CASE WHEN {truth} IN ('true', 't', '1') THEN true "
-            f"WHEN {truth} IN ('false', 'f', '0') THEN false END"
+        return (  # the canonical words first: five times cheaper than lower(trim(...))
+            f"CASE CAST({value} AS VARCHAR) WHEN 'true' THEN true WHEN 'false' THEN false "
+            f"ELSE CASE WHEN {truth} IN ('true', 't', '1') THEN true "
+            f"WHEN {truth} IN ('false', 'f', '0') THEN false END END"
         )
     as_text = value if text else f"CAST({value} AS VARCHAR)"
     if column.kind == "country":
