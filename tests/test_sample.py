@@ -14,11 +14,14 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from audit_lib.controls.evaluate import evaluate as run_controls
 from audit_lib.controls.registry import load_controls
 from audit_lib.controls.vocabulary import EEA, EU
 from audit_lib.errors import OutputExistsError, UsageError
 from audit_lib.ingest.schema import ENUMS, TABLES
-from audit_lib.sample import generate_sample
+from audit_lib.ingest.snapshot import build_snapshot
+from audit_lib.periods import Period
+from audit_lib.sample import chunk_sizes, generate_sample
 
 CONTROL_IDS = [c.id for c in load_controls()]
 EXEMPTIONS = {
@@ -217,6 +220,11 @@ def test_the_key_property_holds_for_other_periods(tmp_path: Path, period: str) -
 
 
 def test_the_export_keeps_the_inventory_contract(con: duckdb.DuckDBPyConnection) -> None:
+    assert_contract(con)
+
+
+def assert_contract(con: duckdb.DuckDBPyConnection) -> None:
+    """Unique keys, no NULL where none may be, no orphan reference, enums and row rules kept."""
     for table in TABLES:
         assert con.execute(f"SELECT count(*) = count(DISTINCT {table.key}) FROM {table.name}").fetchone() == (
             True,
@@ -304,6 +312,53 @@ def test_same_seed_same_bytes(tmp_path: Path) -> None:
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
     differing = [n for n in files if (tmp_path / "a" / n).read_bytes() != (tmp_path / "c" / n).read_bytes()]
     assert "personal_data.csv" in differing
+
+
+def test_chunks_are_as_even_as_possible() -> None:
+    assert chunk_sizes(2000, 500_000) == [2000]
+    assert chunk_sizes(1000, 250) == [250] * 4
+    assert chunk_sizes(1001, 250) == [201, 200, 200, 200, 200]
+
+
+def test_one_chunk_is_the_export_without_chunks(tmp_path: Path) -> None:
+    generate_sample(tmp_path / "a", customers=300, seed=5)
+    generate_sample(tmp_path / "b", customers=300, seed=5, chunk=300)
+    for path in (tmp_path / "a").iterdir():
+        assert path.read_bytes() == (tmp_path / "b" / path.name).read_bytes(), path.name
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_a_multi_chunk_export_is_valid_and_as_planted(tmp_path: Path, fmt: str) -> None:
+    folder = tmp_path / "export"
+    manifest = generate_sample(folder, customers=900, seed=11, fmt=fmt, chunk=250)  # 4 chunks of 225
+    con = load(folder, fmt)
+    assert_contract(con)  # keys unique across chunks, every reference resolved
+    for table in TABLES:
+        assert con.execute(f"SELECT count(*) FROM {table.name}").fetchone() == (manifest["rows"][table.name],)
+    assert manifest["rows"]["customers"] == 900 + 40
+    last = con.execute("SELECT max(customer_id) FROM customers").fetchone()
+    assert last == (f"C{manifest['rows']['customers']:07d}",)
+
+    build_snapshot(folder, tmp_path / "s.duckdb")
+    findings = run_controls(tmp_path / "s.duckdb", Period.quarter(manifest["period"]["label"]))
+    assert [r.control.id for r in findings.controls] == CONTROL_IDS
+    for result in findings.controls:
+        planted = manifest["controls"][result.control.id]
+        assert result.violations == planted["violations"], result.control.id
+        assert result.exceptions == [tuple(e) for e in planted["exceptions"]], result.control.id
+
+
+def test_a_multi_chunk_export_is_deterministic(tmp_path: Path) -> None:
+    generate_sample(tmp_path / "a", customers=600, seed=5, chunk=200)
+    generate_sample(tmp_path / "b", customers=600, seed=5, chunk=200)
+    generate_sample(tmp_path / "one", customers=600, seed=5)
+    for path in (tmp_path / "a").iterdir():
+        assert path.read_bytes() == (tmp_path / "b" / path.name).read_bytes(), path.name
+    for table in TABLES:
+        lines = (tmp_path / "a" / f"{table.name}.csv").read_text(encoding="utf-8").splitlines()
+        assert lines.count(lines[0]) == 1, table.name  # the header once
+    chunked, alone = ((tmp_path / n / "customers.csv").read_bytes() for n in ("a", "one"))
+    assert chunked != alone  # chunks 1 and 2 draw from streams of their own
 
 
 def test_refuses_a_non_empty_folder(tmp_path: Path) -> None:
