@@ -29,11 +29,20 @@ def detail_frame(
     control: Control,
     bindings: dict[str, object],
     customer_id: str | None = None,
+    breaking: list[str] | None = None,
 ) -> pl.DataFrame:
-    """One row per breaking record: `key`, `customer_id` and the control's detail columns."""
+    """One row per breaking record: `key`, `customer_id` and the control's detail columns.
+
+    `breaking`: the keys the verdict found breaking, when known; the query is then kept to
+    them, which DuckDB pushes down to the scans (a fraction of a second at 10M rows, not the
+    whole control again).
+    """
     columns = ", ".join(ident(c) for c in ("customer_id", *control.details))
     restriction = "AND customer_id = $customer_id" if customer_id is not None else ""
+    if breaking is not None:
+        restriction += " AND key IN (SELECT unnest($breaking::VARCHAR[]))"
     sql = DETAILS.format(columns=columns, query=control.query, restriction=restriction)
     names = (*control.parameters, "customer_id") if customer_id is not None else control.parameters
     values = {**bindings, "customer_id": customer_id}
-    return con.sql(sql, params={n: values[n] for n in names}).pl()
+    params = {n: values[n] for n in names} | ({"breaking": breaking} if breaking is not None else {})
+    return con.sql(sql, params=params).pl()

@@ -109,9 +109,10 @@ def evaluate_connection(
     return judge_all(engine, info, period, params, customer_id, on_control, with_details)
 
 
-#: How an engine judges one control, and fetches its breaking records: (control, bindings, customer).
+#: How an engine judges one control, and fetches its breaking records: (control, bindings, customer),
+#: and for the records, the keys the verdict found breaking.
 Judge = Callable[[Control, dict[str, object], str | None], ControlResult]
-Details = Callable[[Control, dict[str, object], str | None], object]
+Details = Callable[[Control, dict[str, object], str | None, list[str]], object]
 
 
 def judge_all(
@@ -130,9 +131,10 @@ def judge_all(
     bindings = {**period.bind(), **resolved}
     results, details = [], {}
     for control in load_controls():
-        results.append(judge_one(control, bindings, customer_id))
+        results.append(result := judge_one(control, bindings, customer_id))
         if with_details:
-            details[control.id] = details_of(control, bindings, customer_id)
+            breaking = [*result.violations, *(key for key, _ in result.exceptions)]
+            details[control.id] = details_of(control, bindings, customer_id, breaking)
         if on_control:
             on_control(control)
     return Findings(period, resolved, info, results, customer_id, details=details if with_details else None)

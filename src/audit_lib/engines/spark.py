@@ -126,7 +126,11 @@ def judge_spark(
 
 
 def detail_frame_spark(
-    spark: SparkSession, control: Control, bindings: dict[str, object], customer_id: str | None = None
+    spark: SparkSession,
+    control: Control,
+    bindings: dict[str, object],
+    customer_id: str | None = None,
+    breaking: list[str] | None = None,  # unused: Spark recomputes the breaking records
 ) -> pl.DataFrame:
     import polars as pl
 
