@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -25,11 +26,43 @@ FIGURES = ["answered", "disclosures", "flows", "open_items", "response_histogram
            "retention_ages"]  # fmt: skip
 
 
-@pytest.fixture(scope="module")
-def parquet_sample(tmp_path_factory: pytest.TempPathFactory, sample_export: Path) -> Path:
-    out = tmp_path_factory.mktemp("spark") / "sample"
-    build_parquet_snapshot(sample_export, out)
+#: Generated exports compared besides the shipped sample (seed 7, CSV, 2000 customers): another seed
+#: and format each, small enough to keep the Spark tests fast (the planted rows come on top).
+#: name -> (format, seed, background customers).
+GENERATED = {"csv-11": ("csv", 11, 600), "parquet-23": ("parquet", 23, 1200)}
+
+Snapshots = Callable[[str], tuple[Path, dict]]
+
+
+def _generate(out: Path, fmt: str, seed: int, customers: int) -> Path:
+    """`privacy-audit sample generate` into `out`."""
+    from typer.testing import CliRunner
+
+    from audit_lib.cli import app
+
+    args = ["sample", "generate", "--out", str(out), "--customers", str(customers), "--seed", str(seed),
+            "--format", fmt]  # fmt: skip
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert [p.name for p in out.iterdir() if p.suffix != f".{fmt}"] == ["planted.json"], sorted(out.iterdir())
     return out
+
+
+@pytest.fixture(scope="module")
+def snapshots(tmp_path_factory: pytest.TempPathFactory, sample_export: Path) -> Snapshots:
+    """name ("sample" or one of GENERATED) -> (its Parquet snapshot, its planted.json), each built once."""
+    root = tmp_path_factory.mktemp("spark")
+    built: dict[str, tuple[Path, dict]] = {}
+
+    def get(name: str) -> tuple[Path, dict]:
+        if name not in built:
+            export = sample_export if name == "sample" else _generate(root / name, *GENERATED[name])
+            snapshot = root / f"{name}.snapshot"
+            build_parquet_snapshot(export, snapshot)
+            built[name] = (snapshot, json.loads((export / "planted.json").read_text(encoding="utf-8")))
+        return built[name]
+
+    return get
 
 
 def test_every_query_translates() -> None:
@@ -105,11 +138,37 @@ def test_calendar_on_spark(spark, expression: str, expected: object) -> None:  #
         assert on_spark == duck
 
 
-#: The sample's quarter with default parameters, and the quarter before with every parameter changed.
-RUNS = [
-    ("2026-Q3", []),
-    ("2026-Q2", ["retention_years=3", "grace_days=10", "response_days=20", "notice_days=5", "min_age=16"]),
-]
+#: DuckDB's `/` is a DOUBLE whatever the numeric operands (Spark divides decimals as decimals, rounded
+#: to a scale), and date_diff a BIGINT (Spark's year() an INT): the same value of the same type.
+ARITHMETIC = [
+    "1584450 / 86400.0",
+    "CAST(7 AS INTEGER) / 2",
+    "CAST(1 AS DECIMAL(10, 2)) / CAST(3 AS DECIMAL(10, 2))",
+    "1.5 / 0.7",
+    "ceil(100 / 8640.0) / 10",
+    "date_diff('second', TIMESTAMPTZ '2026-01-01 00:00:00+00', TIMESTAMPTZ '2026-01-19 08:08:09+00') / 86400.0",
+    "date_diff('second', TIMESTAMP '2026-01-01 00:00:00', TIMESTAMP '2026-01-19 08:08:09') / 86400.0 / 5",
+    "date_diff('year', TIMESTAMPTZ '2016-02-29 00:00:00+00', TIMESTAMPTZ '2026-02-28 00:00:00+00')",
+    "date_diff('year', TIMESTAMP '2016-02-29 00:00:00', TIMESTAMP '2026-02-28 00:00:00') - CAST(true AS INTEGER)",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("expression", ARITHMETIC, ids=[e[:70] for e in ARITHMETIC])
+def test_arithmetic_on_spark(spark, expression: str) -> None:  # noqa: F811
+    import duckdb
+    import polars as pl
+
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    duck = con.sql(f"SELECT {expression} AS v").pl()
+    on_spark = pl.from_arrow(spark.sql(to_spark(f"SELECT {expression} AS v")).toArrow())
+    assert (on_spark.schema, on_spark.rows()) == (duck.schema, duck.rows())
+
+
+#: (snapshot, period, parameters): the sample's quarter with default parameters and the quarter before
+#: with every parameter changed; each generated export's quarter (planted for the defaults).
+CHANGED = ["retention_years=3", "grace_days=10", "response_days=20", "notice_days=5", "min_age=16"]
+RUNS = [("sample", "2026-Q3", []), ("sample", "2026-Q2", CHANGED), *((n, "2026-Q3", []) for n in GENERATED)]
 
 
 def _report(folder: Path, engine: str) -> dict[str, object]:
@@ -121,11 +180,12 @@ def _report(folder: Path, engine: str) -> dict[str, object]:
     return {"findings": document, "evidence": files}
 
 
-@pytest.mark.parametrize(("period", "params"), RUNS, ids=[r[0] for r in RUNS])
-def test_sample_equivalence(
+@pytest.mark.parametrize(("name", "period", "params"), RUNS, ids=[f"{r[0]}-{r[1]}" for r in RUNS])
+def test_equivalence(
     spark,  # noqa: F811
-    parquet_sample: Path,
+    snapshots: Snapshots,
     tmp_path: Path,
+    name: str,
     period: str,
     params: list[str],
 ) -> None:
@@ -134,10 +194,11 @@ def test_sample_equivalence(
 
     from audit_lib.cli import app
 
+    snapshot, planted = snapshots(name)
     folders = {}
     for engine in ("duckdb", "spark"):
         out = tmp_path / engine
-        args = ["run", "quarterly", "--snapshot", str(parquet_sample), "--period", period, "--out", str(out),
+        args = ["run", "quarterly", "--snapshot", str(snapshot), "--period", period, "--out", str(out),
                 "--reports", str(tmp_path / "reports"), "--no-notebooks", "--engine", engine]  # fmt: skip
         for param in params:
             args += ["--param", param]
@@ -146,32 +207,51 @@ def test_sample_equivalence(
         folders[engine] = _report(out, engine)
     expected, actual = folders["duckdb"], folders["spark"]
     assert expected["evidence"], "no evidence written"
+    controls = expected["findings"]["controls"]
+    assert sum(c["violations"] for c in controls), "no violation compared"
+    assert sum(c["exceptions"] for c in controls), "no exception compared"
+    if not params:  # planted.json's parameters: every control with planted violations fails
+        failing = {c["id"] for c in controls if c["violations"]}
+        assert failing >= {i for i, outcome in planted["controls"].items() if outcome["violations"]}
     assert sorted(actual["evidence"]) == sorted(expected["evidence"])
     for name, content in expected["evidence"].items():
         assert actual["evidence"][name] == content, name
     assert actual["findings"] == expected["findings"]
 
 
-def test_figures_run_on_spark(spark, parquet_sample: Path) -> None:  # noqa: F811
+@pytest.mark.parametrize("name", ["sample", "parquet-23"])
+def test_figures_on_spark(spark, snapshots: Snapshots, name: str) -> None:  # noqa: F811
+    """Every figure query on Spark: the same frame as DuckDB's, value by value.
+
+    Rows are compared in sorted order (ties of a query's ORDER BY may come in either order); types
+    exactly (timestamps are UTC microseconds on both, no normalisation). Floats within a relative
+    1e-12: quantile_cont's interpolation is computed in another order by Spark's percentile, so the
+    last bit of a p90 can differ; every other column is compared exactly.
+    """
     import polars as pl
+    from polars.testing import assert_frame_equal
 
     from audit_lib.controls.registry import query_parameters
     from audit_lib.engines.spark import register_snapshot
     from audit_lib.figures import Analytics, run
 
-    register_snapshot(spark, parquet_sample)
-    with Analytics.open(parquet_sample, "2026-Q3") as analytics:
+    snapshot, _ = snapshots(name)
+    register_snapshot(spark, snapshot)
+    with Analytics.open(snapshot, "2026-Q3") as analytics:
         previous = analytics.period.previous()
         extra = {"previous_label": previous.label, "previous_start": previous.start,
                  "previous_end": previous.end, "bin_days": 5, "limit": 50}  # fmt: skip
         values = analytics.bindings(**extra)
-        for name in FIGURES:
-            duck = run(analytics.con, name, values)
-            sql = query_text(name)
+        for figure in FIGURES:
+            duck = run(analytics.con, figure, values)
+            sql = query_text(figure)
             args = {n: values[n] for n in query_parameters(sql)}
             on_spark = pl.from_arrow(spark.sql(to_spark(sql), args=args).toArrow())
-            assert on_spark.columns == duck.columns, name
-            assert on_spark.height == duck.height, name
+            assert duck.height, figure
+            assert on_spark.schema == duck.schema, figure
+            assert_frame_equal(
+                on_spark.sort(on_spark.columns), duck.sort(duck.columns), rel_tol=1e-12, abs_tol=0
+            )
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
@@ -198,23 +278,39 @@ def test_control_case_on_spark(spark, case: Case, tmp_path: Path) -> None:  # no
             "exceptions": sorted(on_spark.exceptions)} == case.expected()  # fmt: skip
 
 
+#: (snapshot, dispute, customer, parameters); a role of planted.json's `investigation`
+#: (dispute_id, dispute_without_customer) stands for the dispute it names.
+INVESTIGATIONS = [
+    ("sample", "D0000011", None, {"response_days": 20}),
+    ("sample", None, "C0001040", {"response_days": 20}),
+    ("sample", "D0000012", None, {"response_days": 20}),
+    *((name, "dispute_id", None, {}) for name in GENERATED),
+    ("parquet-23", "dispute_without_customer", None, {}),
+]
+
+
 @pytest.mark.parametrize(
-    ("dispute", "customer"), [("D0000011", None), (None, "C0001040"), ("D0000012", None)]
-)  # fmt: skip
+    ("name", "dispute", "customer", "params"),
+    INVESTIGATIONS,
+    ids=[f"{n}-{d or c}" for n, d, c, _ in INVESTIGATIONS],
+)
 def test_investigation_on_spark(
     spark,  # noqa: F811
-    parquet_sample: Path,
+    snapshots: Snapshots,
+    name: str,
     dispute: str | None,
     customer: str | None,
+    params: dict[str, object],
 ) -> None:
     """`investigate --engine spark`: the same investigation.json document as DuckDB's."""
     from audit_lib.engines import engine_selected
     from audit_lib.findings.investigation import investigate
 
-    params = {"response_days": 20}
-    duck = investigate(parquet_sample, dispute, customer, params=params)
+    snapshot, planted = snapshots(name)
+    dispute = planted["investigation"].get(dispute, dispute)
+    duck = investigate(snapshot, dispute, customer, params=params)
     with engine_selected("spark", "local[2]"):
-        on_spark = investigate(parquet_sample, dispute, customer, params=params)
+        on_spark = investigate(snapshot, dispute, customer, params=params)
     for document in (duck, on_spark):
         document.pop("generated_at")
     assert on_spark == duck

@@ -15,9 +15,14 @@ unknown to Spark. So a query goes through four steps:
    year = 28 February, as DuckDB and controls.md), `to_days(n)` ->
    `make_dt_interval(n, 0, 0, 0)` (whole 24-hour days on UTC wall-clock time),
    `date_diff('second', a, b)` -> `unix_seconds(b) - unix_seconds(a)`,
-   `date_diff('year', a, b)` -> `year(b) - year(a)`, `epoch_us` ->
+   `date_diff('year', a, b)` -> `CAST(year(b) - year(a) AS BIGINT)` (DuckDB's
+   date_diff is a BIGINT, Spark's year() an INT), `a / b` -> `CAST(a AS DOUBLE) /
+   CAST(b AS DOUBLE)` (DuckDB's `/` is always floating-point division; Spark
+   divides decimals as decimals, rounded to a scale: `n / 86400.0` kept 7
+   digits and the figures computed from them differed), `epoch_us` ->
    `unix_micros`, `make_timestamp(us)` -> `timestamp_micros` (naive),
-   `quantile_cont` -> `percentile` (exact, linear interpolation, like DuckDB),
+   `quantile_cont` -> `percentile` (exact, linear interpolation, like DuckDB;
+   computed in another order, so a result can differ in the last bit),
    `list(x ORDER BY k) [FILTER (WHERE c)]` -> the values of
    `array_sort(collect_list(named_struct(k, x)) [FILTER ...])`;
 4. generate Spark SQL, parse it back and check every function against the
@@ -213,9 +218,13 @@ def _spark_rewrite(node: exp.Expression) -> exp.Expression:
         end, start = node.this, node.expression
         if _unit(node) == "year":
             years = [exp.Anonymous(this="year", expressions=[_rw(x)]) for x in (end, start)]
-            return exp.paren(exp.Sub(this=years[0], expression=years[1]))
+            return exp.Cast(this=exp.Sub(this=years[0], expression=years[1]), to=exp.DataType.build("BIGINT"))
         seconds = [exp.Anonymous(this="unix_seconds", expressions=[_tz(x)]) for x in (end, start)]
         return exp.paren(exp.Sub(this=seconds[0], expression=seconds[1]))
+    if isinstance(node, exp.Div):  # DuckDB's `/`: a DOUBLE whatever the numeric operands
+        double = exp.DataType.build("DOUBLE")
+        operands = [exp.Cast(this=_rw(x), to=double) for x in (node.this, node.expression)]
+        return exp.paren(exp.Div(this=operands[0], expression=operands[1]))
     if isinstance(node, exp.Filter) and isinstance(node.this, exp.ArrayAgg):
         return _ordered_list(node.this, node.expression)
     if isinstance(node, exp.ArrayAgg) and not isinstance(node.parent, exp.Filter):
