@@ -49,8 +49,10 @@ format: $(INSTALLED)
 	$(BIN)/ruff format src tests bench
 	$(BIN)/ruff check --fix src tests bench
 
+# The performance table (bench/README.md): 3 runs at 100k, 1M and 10M rows, one at 100M (~40 min).
+BENCH_SIZES ?= 100k,1m,10m,100m:1
 bench: $(INSTALLED)
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py --sizes $(BENCH_SIZES)
 
 # Regenerate the committed sample export (deterministic for its seed).
 sample: $(INSTALLED)
