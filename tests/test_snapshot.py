@@ -289,7 +289,7 @@ def test_csv_and_parquet_give_the_same_snapshot(valid_export: Path, tmp_path: Pa
 def test_memory_limit_is_explicit_and_configurable(
     cli, valid_export: Path, tmp_path: Path, monkeypatch
 ) -> None:
-    """DuckDB spills past a third of the machine's memory by default, or past PRIVACY_AUDIT_MEMORY_LIMIT."""
+    """DuckDB spills past a quarter of the machine's memory by default, or PRIVACY_AUDIT_MEMORY_LIMIT."""
     from audit_lib.ingest.snapshot import connect
 
     def limit() -> str:
