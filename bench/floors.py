@@ -5,17 +5,22 @@
     python bench/floors.py postgres PSQL PORT USER DATABASE SCHEMA OUT.duckdb
 
 `ingest` loads every export file with DuckDB's auto-detecting reader into a
-fresh database file. `evaluate` runs each control's own SQL (from the plan
-written by run.py: query text, the shared macros it uses, bound parameters;
-the macros are text an analyst would paste in) as a bare count plus a
-fetch of the keys that break the rule. Only duckdb and the standard library
-are imported here. The last line printed is JSON with the inner time.
+fresh database file. `evaluate` runs bench/floor_controls.sql: each control of
+controls.md written once by hand as one plain query (none of the suite's SQL
+or macros), independent of the suite so that it checks the suite's counts.
+Each query returns population, violations, exceptions and the keys of the
+violations and exceptions, all fetched into Python; its parameters are bound
+from the plan written by run.py (only each control's `params`, merged over all
+controls, are read; the plan's `query` and `macros` are ignored). Only duckdb
+and the standard library are imported here. The last line printed is JSON
+with the inner time and per control `[population, violations, exceptions]`.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -24,13 +29,21 @@ from pathlib import Path
 
 import duckdb
 
-COUNTS = """
-SELECT count(*),
-       count(*) FILTER (WHERE breaks AND exemption IS NULL),
-       count(*) FILTER (WHERE breaks AND exemption IS NOT NULL)
-FROM ({query})
-"""
-KEYS = "SELECT key, exemption FROM ({query}) WHERE breaks"
+CONTROLS_SQL = Path(__file__).with_name("floor_controls.sql")
+HEADER = re.compile(r"^-- control: (\S+)\s*$", re.MULTILINE)
+PARAMETER = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def floor_controls(path: Path = CONTROLS_SQL) -> dict[str, str]:
+    """`{control id: query}`, split at its `-- control: ID` headers (text before the first is a preamble)."""
+    parts = HEADER.split(path.read_text(encoding="utf-8"))
+    queries = {}
+    for control_id, body in zip(parts[1::2], parts[2::2], strict=True):
+        query = body.strip().rstrip(";").strip()
+        if control_id in queries or not query:
+            raise SystemExit(f"{path.name}: control {control_id} is repeated or empty")
+        queries[control_id] = query
+    return queries
 
 
 def reader(path: Path) -> str | None:
@@ -58,16 +71,27 @@ def decode(value: object) -> object:
 
 def evaluate(snapshot: Path, plan_file: Path) -> dict[str, object]:
     plan = json.loads(plan_file.read_text(encoding="utf-8"))
+    bindings: dict[str, object] = {}
+    for control in plan["controls"]:
+        bindings.update({name: decode(v) for name, v in control["params"].items()})
+    queries = floor_controls()
+    missing = sorted({c["id"] for c in plan["controls"]} - queries.keys())
+    if missing:
+        raise SystemExit(f"{CONTROLS_SQL.name} has no query for {', '.join(missing)}")
     con = duckdb.connect(str(snapshot), read_only=True)
     con.execute("SET TimeZone = 'UTC'")
-    for signature, body in plan.get("macros", {}).items():
-        con.execute(f"CREATE OR REPLACE TEMP MACRO {signature} AS {body}")
     controls = {}
     for control in plan["controls"]:
-        params = {name: decode(v) for name, v in control["params"].items()}
-        counts = con.execute(COUNTS.format(query=control["query"]), params).fetchone()
-        con.execute(KEYS.format(query=control["query"]), params).fetchall()
-        controls[control["id"]] = list(counts)
+        query = queries[control["id"]]
+        own = {**bindings, **{name: decode(v) for name, v in control["params"].items()}}
+        names = dict.fromkeys(PARAMETER.findall(query))
+        if unbound := [name for name in names if name not in own]:
+            raise SystemExit(f"{control['id']}: the plan binds no {', '.join(unbound)}")
+        row = con.execute(query, {name: own[name] for name in names}).fetchone()
+        population, violations, exceptions, violation_keys, exception_keys = row
+        if len(violation_keys or []) != violations or len(exception_keys or []) != exceptions:
+            raise SystemExit(f"{control['id']}: the keys fetched do not match the counts")
+        controls[control["id"]] = [population, violations, exceptions]
     con.close()
     return {"controls": controls}
 
