@@ -124,7 +124,11 @@ def with_ropa(snapshot: Path, findings: Findings, declared: DeclaredRopa | None)
 def render_quarterly(
     snapshot: Path, findings: Findings, tmp: Path, folder: Path, previous: Path | None = None
 ) -> None:
-    """Execute the quarterly notebooks into `tmp` and render report.html (`previous`: a report folder)."""
+    """Execute the quarterly notebooks into `tmp` and render report.html (`previous`: a report folder).
+
+    With --engine spark the notebooks' figures are computed on Spark first, into a temporary
+    folder outside `tmp` (their `figures` parameter, removed once they have run)."""
+    from audit_lib.engines import figures_computed
     from audit_lib.report.render import notebook_section, render_report
     from audit_lib.runs.notebooks import QUARTERLY, execute
 
@@ -137,9 +141,11 @@ def render_quarterly(
         "previous_findings": str(Path(previous).resolve() / "findings.json") if previous else "",
     }
     rendered = {}  # each notebook's section, made while the others still run
-    executed = execute(
-        QUARTERLY, tmp / "notebooks", parameters, folder, lambda p: rendered.update({p: notebook_section(p)})
-    )
+    with figures_computed(parameters["snapshot"], parameters["period"], parameters["params"]) as figures:
+        executed = execute(
+            QUARTERLY, tmp / "notebooks", {**parameters, "figures": figures}, folder,
+            lambda p: rendered.update({p: notebook_section(p)}),
+        )  # fmt: skip
     render_report(executed, tmp / "report.html", rendered=rendered)
 
 
