@@ -19,9 +19,13 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from data import BENCH, CLI, ROOT, Export
 from measure import Run
+
+if TYPE_CHECKING:
+    from run import Bench, StepResult
 
 sys.path.insert(0, str(ROOT / "tests"))
 from postgres_server import DATABASE, PASSWORD, USER, PostgresServer, bin_dir, load_postgres
@@ -47,7 +51,7 @@ def environment() -> dict[str, str]:
     return {**os.environ, "CI": "1", "PGPASSWORD": PASSWORD}
 
 
-def bench_postgres(bench: object, export: Export) -> object:
+def bench_postgres(bench: Bench, export: Export) -> StepResult:
     """`runs` builds from the server and `runs` floors, alternating; the step's result."""
     from run import StepResult
 

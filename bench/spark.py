@@ -16,14 +16,18 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from data import BENCH, CLI, Export
 from measure import Run, measure
 
+if TYPE_CHECKING:
+    from run import Bench, StepResult
+
 PYTHON = sys.executable
 
 
-def build_parquet(bench: object, export: Export) -> tuple[Path, Run]:
+def build_parquet(bench: Bench, export: Export) -> tuple[Path, Run]:
     folder = bench.work / "snapshot-parquet"
     command = [CLI, "snapshot", "build", export.path, "--format", "parquet", "--out", folder]
     run = measure(command, bench.home / "logs" / "build-parquet.log", bench.timeout)
@@ -32,7 +36,7 @@ def build_parquet(bench: object, export: Export) -> tuple[Path, Run]:
     return folder, run
 
 
-def bench_spark(bench: object, export: Export, period: str) -> object:
+def bench_spark(bench: Bench, export: Export, period: str) -> StepResult:
     from run import StepResult
 
     snapshot, built = build_parquet(bench, export)
@@ -56,7 +60,7 @@ def bench_spark(bench: object, export: Export, period: str) -> object:
     )
 
 
-def profile_spark(bench: object, snapshot: Path, period: str) -> str:
+def profile_spark(bench: Bench, snapshot: Path, period: str) -> str:
     """One profiled evaluation on Spark: its phases, largest first."""
     log = bench.home / "logs" / "spark-profile.log"
     run = measure([PYTHON, BENCH / "steps.py", "spark-profile", snapshot, period], log, bench.timeout)
