@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import random
@@ -53,6 +54,13 @@ def dead_pid() -> int:
 
 def debris(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.rglob("*") if "partial" in p.name)
+
+
+def has_open(pid: int, path: Path) -> bool:
+    """Whether process `pid` holds `path` open (Linux /proc): it is past its start, reading it."""
+    with contextlib.suppress(OSError):
+        return any(os.readlink(fd) == str(path.resolve()) for fd in Path(f"/proc/{pid}/fd").iterdir())
+    return False
 
 
 def test_stale_partials_of_dead_processes_are_removed(cli, valid_export: Path, tmp_path: Path) -> None:
@@ -311,12 +319,16 @@ def test_interrupted_run_exits_130_and_writes_nothing(snapshot: Path, tmp_path: 
 def test_an_interrupted_or_killed_investigation_leaves_nothing(
     snapshot: Path, tmp_path: Path, sig: int, assembling: bool
 ) -> None:
-    """Signalled while it evaluates (0.3 s in), or once its folder is being assembled."""
+    """Signalled while it evaluates (once it has the snapshot open), or once its folder is being assembled."""
     args = [COMMAND, "investigate", "--snapshot", str(snapshot), "--customer", "C1"]
     run = subprocess.Popen(args, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + (30 if assembling else 0.3)
-    while run.poll() is None and time.monotonic() < deadline and not (assembling and debris(tmp_path)):
-        time.sleep(0.01)
+    deadline = time.monotonic() + 30
+
+    def ready() -> bool:
+        return bool(debris(tmp_path)) if assembling else has_open(run.pid, snapshot)
+
+    while run.poll() is None and time.monotonic() < deadline and not ready():
+        time.sleep(0.005)
     if run.poll() is not None:
         pytest.fail("the investigation ended before it could be signalled")
     run.send_signal(sig)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+import pytest
 from conftest import VALID_ROWS
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -75,3 +76,30 @@ def test_any_value_in_any_column_exits_0_or_2(changes) -> None:
             assert not out.exists()
         assert list(root.glob("*.partial*")) == []
         assert list(root.glob(".*partial*")) == []
+
+
+# --- the file scan: sha256 and blank lines in one read ---------------------------------------
+
+PIECES = st.sampled_from([b"a", b"b,c", b'"x\n\ny"', b'"\r\n"', b"\n", b"\r\n", b"\r", b","])
+
+
+@settings(max_examples=300, deadline=None)
+@given(body=st.lists(PIECES, max_size=40).map(b"".join), chunk=st.integers(min_value=1, max_value=7))
+@example(body=b"h\nx\n\n", chunk=2).via("a blank line across a chunk boundary")
+@example(body=b"h\r\nx\r\n\r\n", chunk=3).via("a blank CRLF line across a boundary")
+@example(body=b'h\n"x\n\ny"\n', chunk=1).via("a paragraph break inside quotes is no blank line")
+def test_the_file_scan_finds_what_the_csv_parse_finds(body: bytes, chunk: int) -> None:
+    """scan_file's search in chunks misses no blank line the exact parse finds, at any boundary;
+    its digest is the file's sha256."""
+    import hashlib
+
+    from audit_lib.ingest import sources
+
+    with pytest.MonkeyPatch.context() as patch, tempfile.TemporaryDirectory() as folder:
+        patch.setattr(sources, "SCAN_CHUNK", chunk)
+        path = Path(folder) / "t.csv"
+        path.write_bytes(b"h\n" + body)
+        scan = sources.scan_file(path, is_csv=True)
+        assert scan.blank_line == sources.blank_line(path)
+        assert scan.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+        assert sources.scan_file(path, is_csv=False).blank_line is None

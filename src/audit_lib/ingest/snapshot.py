@@ -42,7 +42,6 @@ import contextlib
 import hashlib
 import os
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -53,7 +52,7 @@ from audit_lib import __version__
 from audit_lib.errors import OutputExistsError, SnapshotError, UsageError
 from audit_lib.folders import owner_token, remove_stale_partials, sha256_of
 from audit_lib.ingest.schema import TABLES
-from audit_lib.ingest.sources import SourceFile, find_sources, ident, literal
+from audit_lib.ingest.sources import SourceFile, find_sources, ident, literal, scanning
 from audit_lib.ingest.validate import first_line, load_validated
 from audit_lib.periods import to_utc, utc_now
 from audit_lib.progress import Progress
@@ -366,18 +365,18 @@ def build_snapshot(
     sources = find_sources(export_dir, null_marker)
     for source in sources:
         _require_readable(source.path)
-    with parents_made(out), ThreadPoolExecutor(max_workers=1) as pool, _temporary_beside(out) as tmp:
-        hashes = pool.map(sha256_of, [s.path for s in sources])
+    with parents_made(out), scanning(sources) as scans, _temporary_beside(out) as tmp:
         try:
             con = connect(tmp)
         except (duckdb.Error, OSError) as exc:
             raise UsageError(f"{out.parent}: cannot write the snapshot there ({_cause(exc)})") from None
         with contextlib.closing(con):
-            load_validated(con, sources)
+            load_validated(con, sources, scans)
             try:
                 with Progress("finishing the snapshot", total=2) as progress:
                     progress.advance("content checksums of every table")
-                    info = _record_identity(con, sources, list(hashes), taken)
+                    hashes = [scans[s.path].result().sha256 for s in sources]
+                    info = _record_identity(con, sources, hashes, taken)
                     progress.advance("writing the snapshot file")
                     con.execute("CHECKPOINT")
             except duckdb.IOException as exc:

@@ -17,10 +17,14 @@ Three decisions hold the answer to the file's content and nothing else:
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import hashlib
 import mmap
 import re
 import sys
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -117,9 +121,6 @@ class SourceFile:
         if self.format == "csv":
             names = csv_header(self.path)
             check_names(names)
-            blank = blank_line(self.path)
-            if blank is not None:
-                raise SourceFault("unreadable CSV: blank line (a record cannot be empty)", f"line {blank}")
             return [(name, "VARCHAR") for name in names]
         names = parquet_names(con, self.path)
         check_names(names)
@@ -218,18 +219,67 @@ def line_of(path: Path, offset: int) -> int:
     return head.count(b"\n") + head.count(b"\r") - head.count(b"\r\n") + 1
 
 
-def blank_line(path: Path) -> int | None:
-    """The first blank line outside quotes (DuckDB skips them silently), or None.
+#: Two line breaks in a row, the second not the LF of a CRLF: where a blank line may be.
+BREAK_PAIRS = (b"\n\n", b"\n\r", b"\r\r")
+BLANK_LINE_RULE = "unreadable CSV: blank line (a record cannot be empty)"
+SCAN_CHUNK = 1 << 20  # bytes read at a time
 
-    Two line breaks in a row are searched for in C; only a file that has some
+
+def has_break_pair(chunk: bytes) -> bool:
+    """Whether `chunk` holds one of BREAK_PAIRS (vectorised: `bytes.find` of a two-byte
+    needle runs at a fifth of the speed on text full of line breaks)."""
+    import numpy as np
+
+    data = np.frombuffer(chunk, np.uint8)
+    lf = data == 10
+    second = lf[1:]
+    if b"\r" in chunk:
+        cr = data == 13
+        second = second | cr[1:]
+        if (cr[:-1] & cr[1:]).any():
+            return True
+    return bool((lf[:-1] & second).any())
+
+
+@dataclass(frozen=True)
+class FileScan:
+    """What one read of a file's bytes tells: its sha256, and for a CSV file its first blank line."""
+
+    sha256: str
+    blank_line: int | None = None
+
+
+def scan_file(path: Path, is_csv: bool) -> FileScan:
+    """Read `path` once: its sha256 and, for CSV, the first blank line outside quotes.
+
+    DuckDB skips blank lines silently, so they are searched for here, in C, in
+    the chunks the digest reads anyway; only a file with two breaks in a row
     (a blank line, or a paragraph break inside a quoted field) is parsed.
     """
+    digest, suspect, last = hashlib.sha256(), False, b""
     with path.open("rb") as handle:
-        if not handle.seek(0, 2):
-            return None
-        with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
-            if all(data.find(pair) < 0 for pair in (b"\n\n", b"\n\r", b"\r\r")):
-                return None
+        while chunk := handle.read(SCAN_CHUNK):
+            digest.update(chunk)
+            if is_csv and not suspect:
+                suspect = last + chunk[:1] in BREAK_PAIRS or has_break_pair(chunk)
+                last = chunk[-1:]
+    return FileScan(digest.hexdigest(), blank_line(path) if suspect else None)
+
+
+@contextlib.contextmanager
+def scanning(sources: list[SourceFile]) -> Iterator[dict[Path, Future[FileScan]]]:
+    """Every file scanned on one thread beside the load, in order; what is pending at the end is dropped."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="file scan") as pool:
+        scans = {s.path: pool.submit(scan_file, s.path, s.format == "csv") for s in sources}
+        try:
+            yield scans
+        finally:
+            for scan in scans.values():
+                scan.cancel()
+
+
+def blank_line(path: Path) -> int | None:
+    """The first blank line outside quotes, or None (the CSV parse behind `scan_file`)."""
     with path.open(newline="", encoding="utf-8-sig", errors="replace") as handle:
         reader = csv.reader(handle)
         try:

@@ -17,14 +17,25 @@ Every fault names file, column, rule, first offending row and the count.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 import duckdb
 
 from audit_lib.errors import InvalidExportError, ValidationFault
 from audit_lib.ingest.schema import EARLIEST, ENUMS, LATEST, Column, RowRule, Table
-from audit_lib.ingest.sources import SourceFault, SourceFile, csv_fault, ident, position_name
+from audit_lib.ingest.sources import (
+    BLANK_LINE_RULE,
+    FileScan,
+    SourceFault,
+    SourceFile,
+    csv_fault,
+    ident,
+    position_name,
+)
 from audit_lib.progress import Progress
 
 DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
@@ -286,7 +297,11 @@ def row_rules(table: Table) -> list[RowRule]:
 
 
 def duplicate_keys(con: duckdb.DuckDBPyConnection, source: SourceFile) -> list[ValidationFault]:
+    """Rows whose key another row has too; a distinct count first (a third cheaper than grouping)."""
     key, table = ident(source.table.key), source.table.name
+    (repeated,) = con.execute(f"SELECT count(*) - count(DISTINCT {key}) FROM {table}").fetchone()
+    if not repeated:
+        return []
     count, first = con.execute(
         f"SELECT sum(n), min(first) FROM (SELECT count(*) AS n, min(rowid) AS first "
         f"FROM {table} GROUP BY {key} HAVING count(*) > 1)"
@@ -315,9 +330,14 @@ def dangling_references(con: duckdb.DuckDBPyConnection, source: SourceFile) -> l
     return faults
 
 
-def load_validated(con: duckdb.DuckDBPyConnection, sources: list[SourceFile]) -> None:
+def load_validated(
+    con: duckdb.DuckDBPyConnection,
+    sources: list[SourceFile],
+    scans: Mapping[Path, Future[FileScan]] | None = None,
+) -> None:
     """Load every file typed into `con`, then refuse the export if any rule is broken.
 
+    `scans`: each CSV file's scan (sources.scanning), which tells its blank lines.
     Until every check has run, a table's extra columns keep positional names
     (and `rowid` is DuckDB's row number in file order); they get their own names last.
     """
@@ -328,7 +348,8 @@ def load_validated(con: duckdb.DuckDBPyConnection, sources: list[SourceFile]) ->
     with Progress("loading tables", total=len(sources) + 1) as progress:
         for source in sources:
             progress.advance(f"loading {source.path.name}")
-            found, layouts[source.table.name] = load_table(con, source)
+            scan = scans.get(source.path) if scans else None
+            found, layouts[source.table.name] = load_table(con, source, scan)
             faults += found
         refuse(faults)
         progress.advance("checking keys, references and row rules")
@@ -344,24 +365,38 @@ def load_validated(con: duckdb.DuckDBPyConnection, sources: list[SourceFile]) ->
             )
 
 
-def load_table(con: duckdb.DuckDBPyConnection, source: SourceFile) -> tuple[list[ValidationFault], Layout]:
-    """One pass over a file into its typed table; the faults of its columns."""
+def load_table(
+    con: duckdb.DuckDBPyConnection, source: SourceFile, scan: Future[FileScan] | None = None
+) -> tuple[list[ValidationFault], Layout]:
+    """One pass over a file into its typed table; the faults of its columns.
+
+    The file's `scan` is awaited after the load, which it runs beside: a blank
+    line found there is the file's one fault (only its header's faults come first).
+    """
     layout = Layout([])
     try:
         layout = Layout(source.columns(con))
-        wrong, checks = column_checks(source, layout)
-        if wrong:
-            return wrong, layout
-        con.execute(f"CREATE TABLE {source.table.name} AS {typed_select(source, layout, checks)}")
+        faults, checks = column_checks(source, layout)
+        if not faults:
+            con.execute(f"CREATE TABLE {source.table.name} AS {typed_select(source, layout, checks)}")
     except SourceFault as fault:
         return [ValidationFault(source.path.name, None, fault.rule, fault.first)], layout
     except duckdb.Error as exc:
         if source.format == "csv" and layout.columns:
             fault = csv_fault(source, len(layout.columns))
-            return [ValidationFault(source.path.name, None, fault.rule, fault.first)], layout
-        return [ValidationFault(source.path.name, None, f"unreadable file: {first_line(exc)}")], layout
+            faults = [ValidationFault(source.path.name, None, fault.rule, fault.first)]
+        else:
+            faults = [ValidationFault(source.path.name, None, f"unreadable file: {first_line(exc)}")]
     except (OSError, ValueError) as exc:
         return [ValidationFault(source.path.name, None, f"unreadable file: {first_line(exc)}")], layout
+    try:
+        blank = scan.result().blank_line if scan else None
+    except OSError as exc:
+        return [ValidationFault(source.path.name, None, f"unreadable file: {first_line(exc)}")], layout
+    if blank is not None:
+        return [ValidationFault(source.path.name, None, BLANK_LINE_RULE, f"line {blank}")], layout
+    if faults:
+        return faults, layout
     faults = mask_faults(con, source, layout, checks)
     con.execute(f"ALTER TABLE {source.table.name} DROP COLUMN {ident(FAULT_MASK)}")
     return faults, layout
