@@ -333,3 +333,29 @@ def test_report_has_the_ropa_section(cli, snapshot: Path, tmp_path: Path) -> Non
     ):
         assert text in section, text  # fmt: skip
     assert (out / "notebooks" / "ropa.ipynb").is_file()
+
+
+@pytest.mark.parametrize(
+    ("period", "params"),
+    [("2026-Q3", {}), ("2026-Q1", {}), ("2025-Q4", {"min_age": 18, "retention_years": 3}),
+     ("2026-Q2", {"min_age": 30, "retention_years": 1})],
+)  # fmt: skip
+def test_observed_ropa_equals_its_direct_formulation(
+    sample_snapshot: Path, period: str, params: dict[str, object]
+) -> None:
+    """ropa.sql counts each grouping once; tests/ropa_direct.sql, one count(DISTINCT) per element:
+    the same frame, to the bit."""
+    import re
+
+    from audit_lib.figures import SQL_DIR
+
+    direct = Path(__file__).with_name("ropa_direct.sql").read_text(encoding="utf-8")
+    assert direct != (SQL_DIR / "ropa.sql").read_text(encoding="utf-8")
+    direct = "\n".join(line for line in direct.splitlines() if not line.lstrip().startswith("--"))
+    with Analytics.open(sample_snapshot, Period.parse(period), params) as analytics:
+        frame = analytics.ropa()
+        values = analytics.bindings()
+        names = set(re.findall(r"\$([a-z_]+)", direct))
+        expected = analytics.con.sql(direct, params={k: v for k, v in values.items() if k in names}).pl()
+    assert frame.height > 50 and frame.schema == expected.schema
+    assert frame.equals(expected)

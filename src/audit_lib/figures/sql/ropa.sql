@@ -19,17 +19,35 @@
 -- of a category the customer has no item of are attributed to no activity.
 -- A third country is a recipient's country outside the EEA (GDPR Chapter V);
 -- its safeguard is the party's transfer_safeguard ('missing' when NULL).
+--
+-- Each distinct count is a row count of one grouping, made once: `subjects`
+-- (one row per activity and data subject), `processed` (and category),
+-- `systems` (and system); the elements sum their items. Every item's customer
+-- is in customers (the snapshot's references hold), so only `subjects`, one
+-- row per customer and activity, is joined to customers.
 WITH items AS (
-    SELECT p.purpose, p.customer_id, p.category, p.system, p.system_kind, p.received_at, p.encrypted,
-           c.account_status,
+    SELECT purpose, customer_id, category, system, system_kind, received_at, encrypted,
+           past_cap(received_at, $retention_years, $as_of) AS past_cap
+    FROM personal_data
+    WHERE received_at < $as_of
+),
+subjects AS (
+    SELECT s.*, c.account_status,
            c.birth_date IS NOT NULL AND CAST(c.birth_date AS TIMESTAMP) + to_years($min_age) > utc($as_of)
                AS child
-    FROM personal_data AS p
+    FROM (SELECT purpose, customer_id, count(*) AS items, min(received_at) AS oldest,
+                 count(*) FILTER (WHERE past_cap) AS past_cap, count(*) FILTER (WHERE encrypted) AS encrypted
+          FROM items GROUP BY purpose, customer_id) AS s
     JOIN customers AS c USING (customer_id)
-    WHERE p.received_at < $as_of
 ),
 processed AS (
-    SELECT DISTINCT purpose, customer_id, category FROM items
+    SELECT purpose, customer_id, category, count(*) AS items FROM items GROUP BY purpose, customer_id, category
+),
+systems AS (
+    SELECT purpose, system, system_kind, sum(items) AS items, count(*) AS customers
+    FROM (SELECT purpose, system, system_kind, customer_id, count(*) AS items
+          FROM items GROUP BY purpose, system, system_kind, customer_id)
+    GROUP BY purpose, system, system_kind
 ),
 received AS (
     SELECT
@@ -43,8 +61,10 @@ received AS (
     WHERE d.disclosed_at >= $start AND d.disclosed_at < $end
 ),
 activities AS (
-    SELECT purpose, count(*) AS items, count(DISTINCT customer_id) AS customers
-    FROM items GROUP BY purpose
+    SELECT purpose, sum(items) AS items, count(*) AS customers, min(oldest) AS oldest,
+           sum(past_cap) AS past_cap_items, count(*) FILTER (WHERE past_cap > 0) AS past_cap_customers,
+           sum(encrypted) AS encrypted_items
+    FROM subjects GROUP BY purpose
 ),
 ropa AS (
     SELECT purpose, '30(1)(b)' AS article, 1 AS element_order, 'purpose' AS element,
@@ -53,20 +73,20 @@ ropa AS (
     FROM activities
     UNION ALL
     SELECT purpose, '30(1)(c)', 2, 'data_subjects', account_status::VARCHAR, NULL, NULL, NULL, NULL,
-           count(*), count(DISTINCT customer_id), NULL, NULL
-    FROM items GROUP BY purpose, account_status
+           sum(items), count(*), NULL, NULL
+    FROM subjects GROUP BY purpose, account_status
     UNION ALL
     SELECT purpose, '30(1)(c)', 2, 'data_subjects', 'children', NULL, NULL, NULL, NULL,
-           count(*), count(DISTINCT customer_id), NULL, NULL
-    FROM items WHERE child GROUP BY purpose
+           sum(items), count(*), NULL, NULL
+    FROM subjects WHERE child GROUP BY purpose
     UNION ALL
     SELECT purpose, '30(1)(c)', 3, 'category', category::VARCHAR, NULL, NULL, NULL, NULL,
-           count(*), count(DISTINCT customer_id), NULL, NULL
-    FROM items GROUP BY purpose, category
+           sum(items), count(*), NULL, NULL
+    FROM processed GROUP BY purpose, category
     UNION ALL
     SELECT purpose, 'systems', 4, 'system', system, NULL, system_kind::VARCHAR, NULL, NULL,
-           count(*), count(DISTINCT customer_id), NULL, NULL
-    FROM items GROUP BY purpose, system, system_kind
+           items, customers, NULL, NULL
+    FROM systems
     UNION ALL
     SELECT purpose, '30(1)(d)', 5, 'recipient', party_id, name, kind, country, safeguard,
            NULL, count(DISTINCT customer_id), count(DISTINCT disclosure_id), NULL
@@ -82,22 +102,19 @@ ropa AS (
            NULL, count(DISTINCT customer_id), count(DISTINCT disclosure_id), NULL
     FROM received WHERE NOT in_eea(country) GROUP BY purpose, country
     UNION ALL
-    SELECT purpose, '30(1)(f)', 8, 'oldest_item', strftime(utc(min(received_at)), '%Y-%m-%dT%H:%M:%SZ'),
-           whole_years(min(received_at), $as_of)::VARCHAR || ' years old at as_of', NULL, NULL, NULL,
-           count(*), count(DISTINCT customer_id), NULL, NULL
-    FROM items GROUP BY purpose
+    SELECT purpose, '30(1)(f)', 8, 'oldest_item', strftime(utc(oldest), '%Y-%m-%dT%H:%M:%SZ'),
+           whole_years(oldest, $as_of)::VARCHAR || ' years old at as_of', NULL, NULL, NULL,
+           items, customers, NULL, NULL
+    FROM activities
     UNION ALL
     SELECT purpose, '30(1)(f)', 9, 'past_cap', $retention_years::VARCHAR || ' years',
            'RET-01 rule, before exemptions',
-           NULL, NULL, NULL,
-           count(*) FILTER (WHERE past_cap(received_at, $retention_years, $as_of)),
-           count(DISTINCT customer_id) FILTER (WHERE past_cap(received_at, $retention_years, $as_of)),
-           NULL, avg(CAST(past_cap(received_at, $retention_years, $as_of) AS INTEGER))
-    FROM items GROUP BY purpose
+           NULL, NULL, NULL, past_cap_items, past_cap_customers, NULL, past_cap_items / items
+    FROM activities
     UNION ALL
     SELECT purpose, '30(1)(g)', 10, 'encrypted_at_rest', 'items encrypted at rest', NULL, NULL, NULL, NULL,
-           count(*) FILTER (WHERE encrypted), NULL, NULL, avg(CAST(encrypted AS INTEGER))
-    FROM items GROUP BY purpose
+           encrypted_items, NULL, NULL, encrypted_items / items
+    FROM activities
     UNION ALL
     SELECT a.purpose, '30(1)(g)', 11, 'encrypted_in_transit', 'disclosures encrypted in transit',
            NULL, NULL, NULL, NULL, NULL, NULL,
