@@ -6,9 +6,11 @@ contract's order: columns of all tables first, then keys, row rules and
 references.
 
 Each file is read once: one `CREATE TABLE AS` converts every listed column to
-its contract type and records, per row, a bit mask of the column checks it
-breaks (NULL where not allowed, a value that does not convert). Counting the
-mask bits finds every column fault without another pass over the data.
+its contract type and records, per row, a bit mask of the checks only the
+file's values can judge (a nullable column's value that does not convert). A
+column that may not be NULL needs no bit: a NULL in the typed table is a NULL
+or a value that did not convert. Only a file with a fault is read a second
+time, with a bit for every check, to name each fault with its first row.
 Once the columns are sound, set-based queries check duplicate keys,
 references and the cross-column rules on the typed tables.
 
@@ -378,7 +380,8 @@ def load_table(
         layout = Layout(source.columns(con))
         faults, checks = column_checks(source, layout)
         if not faults:
-            con.execute(f"CREATE TABLE {source.table.name} AS {typed_select(source, layout, checks)}")
+            fast = typed_select(source, layout, raw_checks(source, checks))
+            con.execute(f"CREATE TABLE {source.table.name} AS {fast}")
     except SourceFault as fault:
         return [ValidationFault(source.path.name, None, fault.rule, fault.first)], layout
     except duckdb.Error as exc:
@@ -397,9 +400,30 @@ def load_table(
         return [ValidationFault(source.path.name, None, BLANK_LINE_RULE, f"line {blank}")], layout
     if faults:
         return faults, layout
-    faults = mask_faults(con, source, layout, checks)
+    if not columns_sound(con, source):  # read again with every check in the mask, to name them
+        con.execute(f"CREATE OR REPLACE TABLE {source.table.name} AS {typed_select(source, layout, checks)}")
+        faults = mask_faults(con, source, layout, checks)
     con.execute(f"ALTER TABLE {source.table.name} DROP COLUMN {ident(FAULT_MASK)}")
     return faults, layout
+
+
+def raw_checks(source: SourceFile, checks: list[RowRule]) -> list[RowRule]:
+    """The checks only a file's own values can judge: a nullable column's type. In a column that
+    may not be NULL, a NULL of the typed table is a NULL or a value that did not convert."""
+    nullable = {c.name for c in source.table.columns if c.nullable}
+    return [check for check in checks if check.column in nullable]
+
+
+def columns_sound(con: duckdb.DuckDBPyConnection, source: SourceFile) -> bool:
+    """Whether a table loaded with `raw_checks` breaks no column check: its mask empty, and no
+    NULL in a column that may not be NULL (counted from the stored columns, without a scan of
+    their values)."""
+    required = [ident(c.name) for c in source.table.columns if not c.nullable]
+    total, mask, *present = con.execute(
+        f"SELECT count(*), coalesce(bit_or({ident(FAULT_MASK)}), 0), "
+        f"{', '.join(f'count({c})' for c in required)} FROM {source.table.name}"
+    ).fetchone()
+    return mask == 0 and all(n == total for n in present)
 
 
 def refuse(faults: list[ValidationFault]) -> None:
