@@ -31,3 +31,30 @@ def test_quarterly_report_folder(cli, sample_snapshot: Path, tmp_path: Path, mon
     manifest = json.loads((folder / "manifest.json").read_text())["files"]
     on_disk = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()} - {"manifest.json"}
     assert set(manifest) == on_disk
+
+
+def test_a_kernel_that_died_while_starting_is_replaced_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    from audit_lib.errors import NotebookError
+    from audit_lib.runs import notebooks
+
+    class Dead:
+        shut = False
+
+        def ready(self) -> object:
+            raise NotebookError("kernel", message="the notebook kernel did not start: died")
+
+        def shutdown(self) -> None:
+            self.shut = True
+
+    class Fresh:
+        def ready(self) -> object:
+            return "manager"
+
+    dead = Dead()
+    kernels = [dead]
+    monkeypatch.setattr(notebooks, "WarmKernel", Fresh)
+    assert notebooks.ready_kernel(kernels, 0) == "manager"
+    assert dead.shut and isinstance(kernels[0], Fresh)
+    monkeypatch.setattr(notebooks, "WarmKernel", Dead)  # dead again: the error is the user's to see
+    with pytest.raises(NotebookError):
+        notebooks.ready_kernel([Dead()], 0)

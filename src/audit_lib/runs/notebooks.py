@@ -192,9 +192,9 @@ def execute(
         ):
             lock = threading.Lock()
 
-            def run_share(kernel: WarmKernel, share: tuple[str, ...]) -> None:
-                km = kernel.ready()
-                kernel.run(BETWEEN.format(folder=str(out_dir)))
+            def run_share(index: int, share: tuple[str, ...]) -> None:
+                km = ready_kernel(kernels, index)
+                kernels[index].run(BETWEEN.format(folder=str(out_dir)))
                 for name in share:
                     target = _execute_one(name, out_dir / f"{name}.ipynb", parameters, folder, km)
                     if on_done is not None:
@@ -202,12 +202,23 @@ def execute(
                     with lock:
                         progress.advance(f"notebook {name} done")
 
-            for done in [pool.submit(run_share, k, share) for k, share in zip(kernels, shares, strict=True)]:
+            for done in [pool.submit(run_share, i, share) for i, share in enumerate(shares)]:
                 done.result()
     finally:
         for kernel in kernels:
             kernel.shutdown()
     return [out_dir / f"{name}.ipynb" for name in names]
+
+
+def ready_kernel(kernels: list[WarmKernel], index: int) -> object:
+    """The manager of `kernels[index]` once it is up; a kernel that died while it started (seen
+    rarely, under load) is replaced by a fresh one, once."""
+    try:
+        return kernels[index].ready()
+    except NotebookError:
+        kernels[index].shutdown()
+        kernels[index] = WarmKernel()
+        return kernels[index].ready()
 
 
 def _execute_one(name: str, target: Path, parameters: dict[str, object], folder: Path, km: object) -> Path:
