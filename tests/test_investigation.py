@@ -141,6 +141,25 @@ def test_verdicts_equal_whole_history_restricted_to_the_customer(snapshot: Path,
     assert got == restricted(snapshot, AS_OF, customer)
 
 
+def test_the_sample_s_verdicts_equal_the_whole_snapshot_s_per_customer(sample_snapshot: Path) -> None:
+    """Each customer judged alone (the snapshot's tables restricted to them first) is judged as in
+    the whole snapshot: for the first customer breaking each control, and for a customer with none."""
+    owner = owners(sample_snapshot)
+    taken_at = investigate(sample_snapshot, customer_id="C0000001")["as_of"]
+    whole = evaluate(sample_snapshot, Period.until(taken_at)).controls
+    breaking = {
+        owner[r.control.key][key]
+        for r in whole
+        for key in [*r.violations[:1], *(k for k, _ in r.exceptions[:1])]
+        if owner[r.control.key][key] is not None
+    }
+    assert len(breaking) >= 10
+    for customer in [*sorted(breaking), "C0000001"]:
+        document = investigate(sample_snapshot, customer_id=customer)
+        got = {c: {k: v[k] for k in ("violations", "exceptions")} for c, v in document["controls"].items()}
+        assert got == restricted(sample_snapshot, taken_at, customer), customer
+
+
 def test_the_fixture_exercises_every_control(snapshot: Path) -> None:
     touched = set()
     for customer in ("C1", "C2", "C3", "C4"):

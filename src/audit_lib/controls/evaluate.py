@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,7 +13,9 @@ import duckdb
 from audit_lib.controls.registry import Control, load_controls
 from audit_lib.controls.vocabulary import install_macros
 from audit_lib.errors import UsageError
+from audit_lib.ingest.schema import TABLES
 from audit_lib.ingest.snapshot import SnapshotInfo, opened
+from audit_lib.ingest.sources import ident
 from audit_lib.params import resolve
 from audit_lib.periods import Period, iso
 
@@ -106,7 +109,37 @@ def evaluate_connection(
 
     install_macros(con)
     engine = (functools.partial(judge, con), functools.partial(detail_frame, con))
-    return judge_all(engine, info, period, params, customer_id, on_control, with_details)
+    with restricted(con, customer_id):
+        return judge_all(engine, info, period, params, customer_id, on_control, with_details)
+
+
+#: The tables that hold customers' records (all but parties).
+CUSTOMER_TABLES = tuple(t.name for t in TABLES if any(c.name == "customer_id" for c in t.columns))
+
+
+@contextlib.contextmanager
+def restricted(con: duckdb.DuckDBPyConnection, customer_id: str | None) -> Iterator[None]:
+    """With `customer_id`, each customer table shadowed by a temporary table of that customer's rows.
+
+    One pass over each table, instead of one per control. Every control reads a customer's records
+    together with that same customer's only (and parties, kept whole), and `judge` still keeps the
+    customer's records, so the verdicts are those of the whole snapshot restricted to the customer.
+    """
+    if customer_id is None:
+        yield
+        return
+    (database,) = con.execute("SELECT current_database()").fetchall()[0]
+    try:
+        for name in CUSTOMER_TABLES:
+            con.execute(
+                f"CREATE TEMP TABLE {name} AS "
+                f"SELECT * FROM {ident(database)}.main.{name} WHERE customer_id = $customer_id",
+                {"customer_id": customer_id},
+            )
+        yield
+    finally:
+        for name in CUSTOMER_TABLES:
+            con.execute(f"DROP TABLE IF EXISTS temp.{name}")
 
 
 #: How an engine judges one control, and fetches its breaking records: (control, bindings, customer),
