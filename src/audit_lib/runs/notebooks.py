@@ -152,9 +152,9 @@ def prewarm(notebooks: int = len(QUARTERLY)) -> None:
 def _import_tooling() -> None:
     import papermill  # noqa: F401
 
-    from audit_lib.report.render import html_exporter
+    from audit_lib.report.render import warm_up
 
-    html_exporter()
+    warm_up()
 
 
 @atexit.register
