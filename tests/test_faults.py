@@ -343,3 +343,57 @@ def test_an_interrupted_or_killed_investigation_leaves_nothing(
     assert debris(tmp_path) == []  # the next run removed what the killed one left
     (folder,) = reports.iterdir()
     assert (folder / "investigation.html").is_file()
+
+
+@pytest.mark.parametrize("moment", ["reserved", "made", "writing", "before rename", "removing"])
+def test_a_sigint_at_any_moment_of_assembling_leaves_nothing(tmp_path: Path, monkeypatch, moment: str) -> None:
+    """A real SIGINT delivered at each step of a folder's life (its reservation made, its
+    temporary made, a file written, just before the rename, while a failure is cleaned up):
+    exit 130, and nothing is left, the reservation included."""
+    import shutil
+
+    import typer
+
+    from audit_lib import folders
+    from audit_lib.cli.common import reported
+
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    fired: list[str] = []
+
+    def signal_once(step: str) -> None:
+        if step == moment and not fired:
+            fired.append(step)
+            signal.raise_signal(signal.SIGINT)
+
+    real_mkdir, real_rename, real_rmtree = os.mkdir, os.rename, shutil.rmtree
+
+    def mkdir(path, *args, **kwargs):
+        real_mkdir(path, *args, **kwargs)
+        signal_once("made" if ".partial-" in os.fspath(path) else "reserved")
+
+    def rename(*args, **kwargs):
+        signal_once("before rename")
+        return real_rename(*args, **kwargs)
+
+    def rmtree(*args, **kwargs):
+        signal_once("removing")
+        return real_rmtree(*args, **kwargs)
+
+    monkeypatch.setattr(os, "mkdir", mkdir)
+    monkeypatch.setattr(os, "rename", rename)
+    monkeypatch.setattr(shutil, "rmtree", rmtree)
+
+    def command() -> None:
+        with folders.assembled(folders.dated_folder("run", "{today}", parent=reports)) as tmp:
+            (tmp / "evidence.csv").write_text("a\n")
+            signal_once("writing")
+            if moment == "removing":
+                raise OSError(errno.EIO, "a failing disk")
+            (tmp / "manifest.json").write_text("{}\n")
+
+    with pytest.raises(typer.Exit) as stopped:
+        reported(command)()
+    assert fired == [moment]
+    assert stopped.value.exit_code == 130
+    assert list(reports.iterdir()) == []

@@ -27,6 +27,8 @@ import os
 import re
 import secrets
 import shutil
+import signal
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -46,6 +48,9 @@ _PARTIAL_FILE = re.compile(rf"^\..+\.{_OWNER}\.partial(?:\.wal|\.tmp)?$")
 
 #: Folders reserved by `free_name` in this process and not yet assembled.
 _RESERVED: set[Path] = set()
+
+#: The signals that stop a command (it cleans up first).
+_INTERRUPTS = (signal.SIGINT, signal.SIGTERM)
 
 #: Errors of the target (not of the inputs): a read-only, full or forbidden place.
 _TARGET_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM}
@@ -89,14 +94,54 @@ def free_name(parent: Path, name: str) -> Path:
     while True:
         candidate = parent / (name if n == 1 else f"{name}-{n}")
         try:
-            os.mkdir(candidate)
+            with signals_held():  # made and remembered, or neither
+                os.mkdir(candidate)
+                _RESERVED.add(candidate.absolute())
         except FileExistsError:
             n += 1
             continue
         except OSError as exc:
             raise UsageError(f"{parent}: cannot write there ({exc.strerror or exc})") from None
-        _RESERVED.add(candidate.absolute())
         return candidate
+
+
+def release_reservations() -> None:
+    """Remove this process's reservations that no `assembled` took up (a command that failed
+    or was interrupted between reserving its folder and assembling it)."""
+    with signals_held():
+        while _RESERVED:
+            with contextlib.suppress(OSError):
+                _RESERVED.pop().rmdir()  # only when still empty
+
+
+@contextlib.contextmanager
+def signals_held() -> Iterator[None]:
+    """SIGINT and SIGTERM held back while a short step (a cleanup) must not be cut, then
+    delivered. Outside the main thread, where handlers cannot be set, a no-op."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held: list[int] = []
+    previous = {n: signal.signal(n, lambda number, _: held.append(number)) for n in _INTERRUPTS}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+        for number in dict.fromkeys(held):
+            signal.raise_signal(number)
+
+
+@contextlib.contextmanager
+def temporary_folder(tmp: Path) -> Iterator[Path]:
+    """Make the folder `tmp`, and remove it at the end whatever happens: a signal that cuts in
+    once it is made, or while it is removed, leaves nothing behind."""
+    try:
+        tmp.mkdir()
+        yield tmp
+    finally:
+        with signals_held():
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 @contextlib.contextmanager
@@ -109,8 +154,8 @@ def assembled(folder: Path) -> Iterator[Path]:
     last). On failure or interruption nothing is left, the reservation included.
     """
     folder = Path(folder)
-    reserved = folder.absolute() in _RESERVED
-    _RESERVED.discard(folder.absolute())
+    reservation = folder.absolute()
+    reserved = reservation in _RESERVED
     # Notebooks and renderers run in other working directories: an absolute path;
     # a reserved name is a real folder, never resolved through a symlink.
     folder = folder.parent.resolve() / folder.name if reserved else folder.resolve()
@@ -123,32 +168,35 @@ def assembled(folder: Path) -> Iterator[Path]:
         try:
             folder.parent.mkdir(parents=True, exist_ok=True)
             remove_stale_partials(folder.parent)
-            tmp.mkdir()
         except OSError as exc:
             raise UsageError(f"{folder}: cannot write there ({exc.strerror or exc})") from None
-        try:
-            try:
-                yield tmp
-                if inside:
-                    _move_entries(tmp, folder)
-                else:
-                    try:
-                        os.rename(tmp, folder)  # replaces only a missing or empty folder
-                    except OSError:
-                        raise OutputExistsError(
-                            f"{folder}: appeared meanwhile; nothing is overwritten"
-                        ) from None
-            except OSError as exc:
-                if _blames_target(exc, tmp, folder):
-                    raise UsageError(f"{folder}: cannot write there ({exc.strerror or exc})") from None
-                raise
-            done = True
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+        with _target_blamed(tmp, folder), temporary_folder(tmp):
+            yield tmp
+            if inside:
+                _move_entries(tmp, folder)
+            else:
+                try:
+                    os.rename(tmp, folder)  # replaces only a missing or empty folder
+                except OSError:
+                    raise OutputExistsError(f"{folder}: appeared meanwhile; nothing is overwritten") from None
+        done = True
     finally:
-        if reserved and not done:
-            with contextlib.suppress(OSError):
-                folder.rmdir()  # only the empty reservation
+        with signals_held():
+            if reserved and not done:
+                with contextlib.suppress(OSError):
+                    folder.rmdir()  # only the empty reservation
+            _RESERVED.discard(reservation)
+
+
+@contextlib.contextmanager
+def _target_blamed(tmp: Path, folder: Path) -> Iterator[None]:
+    """An OSError of the place written to (full, read-only, forbidden) as a UsageError."""
+    try:
+        yield
+    except OSError as exc:
+        if _blames_target(exc, tmp, folder):
+            raise UsageError(f"{folder}: cannot write there ({exc.strerror or exc})") from None
+        raise
 
 
 def _move_entries(tmp: Path, folder: Path) -> None:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 import typer
 
 from audit_lib.errors import AuditError, UsageError
+from audit_lib.folders import release_reservations
 from audit_lib.periods import Period
 
 if TYPE_CHECKING:
@@ -71,7 +72,10 @@ def reported(command: F) -> F:
         seen: list[int] = []
         try:
             with _signals_watched(seen):
-                return command(*args, **kwargs)
+                try:
+                    return command(*args, **kwargs)
+                finally:
+                    release_reservations()
         except (Exception, KeyboardInterrupt, _Terminated) as exc:
             if seen or _interrupted(exc) or isinstance(exc, _Terminated):
                 typer.echo("privacy-audit: interrupted; nothing was written", err=True)

@@ -35,7 +35,7 @@ from pathlib import Path
 import duckdb
 
 from audit_lib.errors import OutputExistsError, SnapshotError, UsageError
-from audit_lib.folders import owner_token, remove_stale_partials, sha256_of
+from audit_lib.folders import owner_token, remove_stale_partials, sha256_of, signals_held
 from audit_lib.ingest.sources import ident, literal
 from audit_lib.ingest.validate import first_line
 
@@ -118,7 +118,7 @@ def build_parquet_snapshot(export_dir: Path | str, out: Path | str, taken_at: st
             raise OutputExistsError(f"{out}: already exists; a snapshot is never overwritten")
         os.rename(tmp, out)
     finally:
-        if tmp.exists():
+        with signals_held():
             shutil.rmtree(tmp, ignore_errors=True)
     from audit_lib.ingest.snapshot import snapshot_info
 

@@ -50,7 +50,7 @@ import duckdb
 
 from audit_lib import __version__
 from audit_lib.errors import OutputExistsError, SnapshotError, UsageError
-from audit_lib.folders import owner_token, remove_stale_partials, sha256_of
+from audit_lib.folders import owner_token, remove_stale_partials, sha256_of, signals_held
 from audit_lib.ingest.schema import TABLES
 from audit_lib.ingest.sources import SourceFile, find_sources, ident, literal, scanning
 from audit_lib.ingest.validate import first_line, load_validated
@@ -505,8 +505,9 @@ def _temporary_beside(out: Path) -> Iterator[Path]:
     try:
         yield tmp
     finally:
-        for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
-            leftover.unlink(missing_ok=True)
+        with signals_held():
+            for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
+                leftover.unlink(missing_ok=True)
 
 
 def _link_into_place(tmp: Path, out: Path) -> None:
