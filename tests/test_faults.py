@@ -346,7 +346,9 @@ def test_an_interrupted_or_killed_investigation_leaves_nothing(
 
 
 @pytest.mark.parametrize("moment", ["reserved", "made", "writing", "before rename", "removing"])
-def test_a_sigint_at_any_moment_of_assembling_leaves_nothing(tmp_path: Path, monkeypatch, moment: str) -> None:
+def test_a_sigint_at_any_moment_of_assembling_leaves_nothing(
+    tmp_path: Path, monkeypatch, moment: str
+) -> None:
     """A real SIGINT delivered at each step of a folder's life (its reservation made, its
     temporary made, a file written, just before the rename, while a failure is cleaned up):
     exit 130, and nothing is left, the reservation included."""
