@@ -305,3 +305,35 @@ def test_memory_limit_is_explicit_and_configurable(
     result = cli.invoke(app, ["snapshot", "build", str(valid_export), "--out", str(tmp_path / "no.duckdb")])
     assert result.exit_code == 2 and "PRIVACY_AUDIT_MEMORY_LIMIT='lots'" in result.output
     assert not (tmp_path / "no.duckdb").exists()
+
+
+def test_every_dangling_reference_is_named_with_its_first_row_and_count(tmp_path: Path) -> None:
+    """Columns referencing one parent are checked together: each still gets its own fault, in
+    the contract's order, with its own first row and count; a NULL in a nullable one is none."""
+    from conftest import VALID_ROWS
+
+    from builders import complete_tables, write_export
+
+    tables = complete_tables(VALID_ROWS)
+
+    def added(table: str, **values: object) -> None:  # after completion: no parent row made
+        tables[table].append({**tables[table][0], **values})
+
+    added("personal_data", item_id="I2", customer_id="C404")
+    added("personal_data", item_id="I3", customer_id="C2")
+    added("personal_data", item_id="I4", customer_id="C405")
+    added("disclosures", disclosure_id="X2", party_id="P404", customer_id=None)
+    added("tracking_events", event_id="E2", customer_id="c1")  # case matters
+    export = write_export(tables, tmp_path / "export")
+    with pytest.raises(InvalidExportError) as refused:
+        build_snapshot(export, tmp_path / "snap.duckdb")
+    found = [(f.file, f.column, f.rule, f.first, f.count) for f in refused.value.faults]
+    assert found == [
+        ("personal_data.csv", "customer_id", "references missing customers.customer_id",
+         "line 3, item_id 'I2', value 'C404'", 2),
+        ("disclosures.csv", "party_id", "references missing parties.party_id",
+         "line 3, disclosure_id 'X2', value 'P404'", 1),
+        ("tracking_events.csv", "customer_id", "references missing customers.customer_id",
+         "line 3, event_id 'E2', value 'c1'", 1),
+    ]  # fmt: skip
+    assert not (tmp_path / "snap.duckdb").exists()

@@ -41,7 +41,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -53,7 +53,7 @@ from audit_lib.errors import OutputExistsError, SnapshotError, UsageError
 from audit_lib.folders import owner_token, remove_stale_partials, sha256_of, signals_held
 from audit_lib.ingest.schema import TABLES
 from audit_lib.ingest.sources import SourceFile, find_sources, ident, literal, scanning
-from audit_lib.ingest.validate import first_line, load_validated
+from audit_lib.ingest.validate import CONTENT_CHECKSUM, TableSum, first_line, load_validated
 from audit_lib.periods import to_utc, utc_now
 from audit_lib.progress import Progress
 
@@ -180,19 +180,25 @@ def _check_metadata(con: duckdb.DuckDBPyConnection, path: Path) -> None:
         )
 
 
-def table_checksums(con: duckdb.DuckDBPyConnection, tables: list[str]) -> dict[str, tuple[int, str, str]]:
-    """(row count, content checksum, columns checksum) of each table: one aggregate pass each.
+def table_checksums(
+    con: duckdb.DuckDBPyConnection, tables: list[str], counted: Mapping[str, TableSum] | None = None
+) -> dict[str, tuple[int, str, str]]:
+    """(row count, content checksum, columns checksum) of each table: one aggregate pass each,
+    but for the tables whose rows and content were `counted` already (as validation does).
 
     Raises duckdb.CatalogException for a missing table.
     """
     if not tables:
         return {}
+    counted = counted or {}
+    content = {t: (counted[t].rows, counted[t].content) for t in tables if t in counted}
     parts = [
-        f"SELECT {literal(t)} AS t, count(*) AS n, "
-        f"coalesce(sum(hash(*COLUMNS(*))), 0)::VARCHAR AS c FROM {ident(t)}"
+        f"SELECT {literal(t)} AS t, count(*) AS n, {CONTENT_CHECKSUM} AS c FROM {ident(t)}"
         for t in tables
+        if t not in counted
     ]
-    content = {t: (n, c) for t, n, c in con.execute(" UNION ALL ".join(parts)).fetchall()}
+    if parts:
+        content |= {t: (n, c) for t, n, c in con.execute(" UNION ALL ".join(parts)).fetchall()}
     columns: dict[str, list[str]] = {t: [] for t in tables}
     for t, name, kind in con.execute(
         "SELECT table_name, column_name, data_type FROM duckdb_columns() "
@@ -371,12 +377,12 @@ def build_snapshot(
         except (duckdb.Error, OSError) as exc:
             raise UsageError(f"{out.parent}: cannot write the snapshot there ({_cause(exc)})") from None
         with contextlib.closing(con):
-            load_validated(con, sources, scans)
+            counted = load_validated(con, sources, scans)
             try:
                 with Progress("finishing the snapshot", total=2) as progress:
-                    progress.advance("content checksums of every table")
+                    progress.advance("recording the snapshot's identity")
                     hashes = [scans[s.path].result().sha256 for s in sources]
-                    info = _record_identity(con, sources, hashes, taken)
+                    info = _record_identity(con, sources, hashes, taken, counted)
                     progress.advance("writing the snapshot file")
                     con.execute("CHECKPOINT")
             except duckdb.IOException as exc:
@@ -407,13 +413,13 @@ def build_snapshot_from_database(
                 raise UsageError(f"{out.parent}: cannot write the snapshot there ({_cause(exc)})") from None
             with contextlib.closing(con):
                 read = read_database(url, con, landing)
-                load_validated(con, read.sources)
+                counted = load_validated(con, read.sources)
                 con.execute("DETACH audit_landing")
                 landing.unlink(missing_ok=True)
                 hashes = [read.checksums[s.table.name] for s in read.sources]
                 try:
                     info = _record_identity(
-                        con, read.sources, hashes, taken or read.started_at, read.identity
+                        con, read.sources, hashes, taken or read.started_at, counted, read.identity
                     )
                     con.execute("CHECKPOINT")
                 except duckdb.IOException as exc:
@@ -446,6 +452,7 @@ def _record_identity(
     sources: list[SourceFile],
     hashes: list[str],
     taken_at: datetime | None,
+    counted: Mapping[str, TableSum],
     origin: dict[str, str] | None = None,
 ) -> SnapshotInfo:
     taken_at = taken_at or newest_timestamp(con)
@@ -465,7 +472,7 @@ def _record_identity(
         f"CREATE TABLE {FILES_TABLE} (table_name VARCHAR, file VARCHAR, format VARCHAR, "
         "sha256 VARCHAR, row_count BIGINT)"
     )
-    sums = table_checksums(con, [s.table.name for s in sources])
+    sums = table_checksums(con, [s.table.name for s in sources], counted)
     for source, digest in zip(sources, hashes, strict=True):
         con.execute(
             f"INSERT INTO {FILES_TABLE} VALUES (?, ?, ?, ?, ?)",

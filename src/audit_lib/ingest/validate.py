@@ -11,8 +11,9 @@ file's values can judge (a nullable column's value that does not convert). A
 column that may not be NULL needs no bit: a NULL in the typed table is a NULL
 or a value that did not convert. Only a file with a fault is read a second
 time, with a bit for every check, to name each fault with its first row.
-Once the columns are sound, set-based queries check duplicate keys,
-references and the cross-column rules on the typed tables.
+Once the columns are sound, one scan of each typed table checks its keys and
+its cross-column rules and sums its content checksum; set-based joins check
+the references.
 
 Every fault names file, column, rule, first offending row and the count.
 """
@@ -54,6 +55,17 @@ TIME_AND_OFFSET = "[0-9:.+Z-]*"
 OFFSET_PATTERN = r".*\d[+-](((0\d|1[0-3])(:?[0-5]\d)?)|14(:?00)?)"
 COUNTRY_PATTERN = r"^[A-Z]{2}$"
 FAULT_MASK = "#faults"  # positional names `#0`, `#1`... and this one never meet a header's name
+#: A table's content checksum: the sum of its rows' hashes (free of row order), as text.
+CONTENT_CHECKSUM = "coalesce(sum(hash(*COLUMNS(*))), 0)::VARCHAR"
+
+
+@dataclass(frozen=True)
+class TableSum:
+    """A loaded table's row count and content checksum (CONTENT_CHECKSUM)."""
+
+    rows: int
+    content: str
+
 
 #: DuckDB types a Parquet column may have, per contract kind (enums read as strings);
 #: `"NULL"` is Parquet's all-NULL column. Anything else (LIST, STRUCT, MAP, BLOB,
@@ -244,25 +256,6 @@ def mask_faults(
     return faults
 
 
-def run_checks(
-    con: duckdb.DuckDBPyConnection, source: SourceFile, checks: list[RowRule]
-) -> list[ValidationFault]:
-    """Evaluate row checks on a typed table in one scan (before extra columns get their names)."""
-    if not checks:
-        return []
-    parts = ", ".join(
-        f"count(*) FILTER (WHERE {c.broken}), min(rowid) FILTER (WHERE {c.broken})" for c in checks
-    )
-    row = con.execute(f"SELECT {parts} FROM {source.table.name}").fetchone()
-    faults = []
-    for i, check in enumerate(checks):
-        count, first = row[2 * i], row[2 * i + 1]
-        if count:
-            where = _describe(con, source, first, check.column)
-            faults.append(ValidationFault(source.path.name, check.column, check.rule, where, count))
-    return faults
-
-
 def _describe(
     con: duckdb.DuckDBPyConnection,
     source: SourceFile,
@@ -300,12 +293,29 @@ def row_rules(table: Table) -> list[RowRule]:
     return [RowRule(rule.column, rule.rule, f"({rule.broken}) IS TRUE") for rule in table.rules]
 
 
-def duplicate_keys(con: duckdb.DuckDBPyConnection, source: SourceFile) -> list[ValidationFault]:
-    """Rows whose key another row has too; a distinct count first (a third cheaper than grouping)."""
+def table_pass(con: duckdb.DuckDBPyConnection, source: SourceFile) -> tuple[list[ValidationFault], TableSum]:
+    """One scan of a loaded table: its rows, its content checksum, its row rules' breaks, and
+    whether its key may repeat (fewer distinct key hashes than rows: equal keys hash alike, so
+    as many hashes as rows proves every key unique; fewer is a repeat or a collision, told
+    apart exactly by `duplicate_keys`)."""
     key, table = ident(source.table.key), source.table.name
-    (repeated,) = con.execute(f"SELECT count(*) - count(DISTINCT {key}) FROM {table}").fetchone()
-    if not repeated:
-        return []
+    rules = row_rules(source.table)
+    aggregates = ["count(*)", f"count(DISTINCT hash({key}))", CONTENT_CHECKSUM] + [
+        f"count(*) FILTER (WHERE {c.broken}), min(rowid) FILTER (WHERE {c.broken})" for c in rules
+    ]
+    rows, hashes, content, *broken = con.execute(f"SELECT {', '.join(aggregates)} FROM {table}").fetchone()
+    faults = duplicate_keys(con, source) if hashes < rows else []
+    for i, rule in enumerate(rules):
+        count, first = broken[2 * i], broken[2 * i + 1]
+        if count:
+            where = _describe(con, source, first, rule.column)
+            faults.append(ValidationFault(source.path.name, rule.column, rule.rule, where, count))
+    return faults, TableSum(rows, content)
+
+
+def duplicate_keys(con: duckdb.DuckDBPyConnection, source: SourceFile) -> list[ValidationFault]:
+    """Rows whose key another row has too (with the first such row and their count)."""
+    key, table = ident(source.table.key), source.table.name
     count, first = con.execute(
         f"SELECT sum(n), min(first) FROM (SELECT count(*) AS n, min(rowid) AS first "
         f"FROM {table} GROUP BY {key} HAVING count(*) > 1)"
@@ -316,18 +326,31 @@ def duplicate_keys(con: duckdb.DuckDBPyConnection, source: SourceFile) -> list[V
     return [ValidationFault(source.path.name, source.table.key, "duplicate primary key", where, int(count))]
 
 
-def dangling_references(con: duckdb.DuckDBPyConnection, source: SourceFile) -> list[ValidationFault]:
+def dangling_references(con: duckdb.DuckDBPyConnection, sources: list[SourceFile]) -> list[ValidationFault]:
+    """Values of a referencing column that its parent table lacks (with the first such row and
+    their count): the columns referencing one parent in one anti join, its hash table built once."""
+    refs = [(s, c) for s in sources for c in s.table.columns if c.references]
+    parents = sorted({c.references for _, c in refs})
+    broken: dict[int, tuple[int, int]] = {}
+    for parent in parents:
+        table, key = parent.split(".")
+        children = " UNION ALL ".join(
+            f"SELECT {i} AS ref, rowid AS first, {ident(c.name)} AS value FROM {s.table.name} "
+            f"WHERE {ident(c.name)} IS NOT NULL"
+            for i, (s, c) in enumerate(refs)
+            if c.references == parent
+        )
+        broken |= {
+            ref: (count, first)
+            for ref, count, first in con.execute(
+                f"SELECT ref, count(*), min(first) FROM ({children}) AS c ANTI JOIN {table} AS p "
+                f"ON c.value = p.{ident(key)} GROUP BY ref"
+            ).fetchall()
+        }
     faults = []
-    for column in source.table.columns:
-        if not column.references:
-            continue
-        parent, parent_key = column.references.split(".")
-        value = ident(column.name)
-        count, first = con.execute(
-            f"SELECT count(*), min(c.rowid) FROM {source.table.name} AS c ANTI JOIN {parent} AS p "
-            f"ON c.{value} = p.{ident(parent_key)} WHERE c.{value} IS NOT NULL"
-        ).fetchone()
-        if count:
+    for i, (source, column) in enumerate(refs):
+        if i in broken:
+            count, first = broken[i]
             where = _describe(con, source, first, column.name)
             rule = f"references missing {column.references}"
             faults.append(ValidationFault(source.path.name, column.name, rule, where, count))
@@ -338,8 +361,9 @@ def load_validated(
     con: duckdb.DuckDBPyConnection,
     sources: list[SourceFile],
     scans: Mapping[Path, Future[FileScan]] | None = None,
-) -> None:
-    """Load every file typed into `con`, then refuse the export if any rule is broken.
+) -> dict[str, TableSum]:
+    """Load every file typed into `con`, then refuse the export if any rule is broken; each
+    table's rows and content checksum, counted in the same scan as its keys and row rules.
 
     `scans`: each CSV file's scan (sources.scanning), which tells its blank lines.
     Until every check has run, a table's extra columns keep positional names
@@ -349,6 +373,7 @@ def load_validated(
     install_build_macros(con)
     faults: list[ValidationFault] = []
     layouts: dict[str, Layout] = {}
+    sums: dict[str, TableSum] = {}
     with Progress("loading tables", total=len(sources) + 1) as progress:
         for source in sources:
             progress.advance(f"loading {source.path.name}")
@@ -358,15 +383,16 @@ def load_validated(
         refuse(faults)
         progress.advance("checking keys, references and row rules")
         for source in sources:
-            faults += duplicate_keys(con, source) + run_checks(con, source, row_rules(source.table))
-        for source in sources:
-            faults += dangling_references(con, source)
+            found, sums[source.table.name] = table_pass(con, source)
+            faults += found
+        faults += dangling_references(con, sources)
         refuse(faults)
     for source in sources:
         for at, name in layouts[source.table.name].extras(source.table):
             con.execute(
                 f"ALTER TABLE {source.table.name} RENAME COLUMN {ident(position_name(at))} TO {ident(name)}"
             )
+    return sums
 
 
 def load_table(
