@@ -103,3 +103,49 @@ def test_the_file_scan_finds_what_the_csv_parse_finds(body: bytes, chunk: int) -
         assert scan.blank_line == sources.blank_line(path)
         assert scan.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
         assert sources.scan_file(path, is_csv=False).blank_line is None
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(alphabet="aAb é\x00", max_size=3), max_size=40), st.booleans())
+@example(["a", "a"], True)
+@example(["a", "b", "a"], False)
+@example(["b", "a"], False)
+@example([], True)
+@example(["a", "A", "a "], True)
+def test_keys_are_proved_unique_exactly_when_none_repeats(keys: list[str], ordered: bool) -> None:
+    """Sorted (the streaming proof) or not (the hash proof), equal or not: `keys_unique` is
+    True exactly when no key repeats; a key of the same letters in another case is another key."""
+    from types import SimpleNamespace
+
+    import duckdb
+
+    from audit_lib.ingest.validate import keys_unique
+
+    keys = sorted(keys) if ordered else keys
+    con = duckdb.connect()
+    con.execute('CREATE TABLE t ("key" VARCHAR)')
+    if keys:
+        con.executemany("INSERT INTO t VALUES (?)", [[k] for k in keys])
+    source = SimpleNamespace(table=SimpleNamespace(name="t", key="key"))
+    assert keys_unique(con, source, len(keys)) is (len(set(keys)) == len(keys))
+
+
+@pytest.mark.parametrize("repeat_at", [None, 1, 2048, 122_880, 299_999])
+def test_keys_unique_over_many_chunks_and_row_groups(repeat_at: int | None) -> None:
+    """300,000 sorted keys (many vectors and row groups, read by two threads): a key that
+    repeats its predecessor at a vector's or a row group's edge is found."""
+    from types import SimpleNamespace
+
+    import duckdb
+
+    from audit_lib.ingest.validate import keys_unique
+
+    con = duckdb.connect(config={"threads": 2})
+    repeat = -1 if repeat_at is None else repeat_at
+    con.execute(
+        "CREATE TABLE t AS SELECT printf('K%08d', CASE WHEN i = ? THEN i - 1 ELSE i END) AS \"key\" "
+        "FROM range(300000) AS r(i)",
+        [repeat],
+    )
+    source = SimpleNamespace(table=SimpleNamespace(name="t", key="key"))
+    assert keys_unique(con, source, 300_000) is (repeat_at is None)
