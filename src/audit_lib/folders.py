@@ -122,7 +122,11 @@ def signals_held() -> Iterator[None]:
         yield
         return
     held: list[int] = []
-    previous = {n: signal.signal(n, lambda number, _: held.append(number)) for n in _INTERRUPTS}
+    previous = {
+        n: signal.signal(n, lambda number, _: held.append(number))
+        for n in _INTERRUPTS
+        if signal.getsignal(n) is not None  # a handler set outside Python stays
+    }
     try:
         yield
     finally:
