@@ -149,3 +149,21 @@ def test_keys_unique_over_many_chunks_and_row_groups(repeat_at: int | None) -> N
     )
     source = SimpleNamespace(table=SimpleNamespace(name="t", key="key"))
     assert keys_unique(con, source, 300_000) is (repeat_at is None)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.binary(max_size=64) | st.lists(st.sampled_from([b"\n", b"\r", b"a", b'"']), max_size=40).map(b"".join)
+)
+@example(b"\n\n")
+@example(b"a\n\n")
+@example(b"\r\n\r\n")
+@example(b"\r\r")
+@example(b"\n\r")
+@example(b"a\r")
+def test_a_break_pair_is_found_wherever_it_lies(chunk: bytes) -> None:
+    """The vectorised search finds exactly what a plain substring search finds, at odd and even
+    offsets, in chunks of every length."""
+    from audit_lib.ingest.sources import BREAK_PAIRS, has_break_pair
+
+    assert has_break_pair(chunk) is any(pair in chunk for pair in BREAK_PAIRS)
