@@ -105,23 +105,29 @@ def test_the_file_scan_finds_what_the_csv_parse_finds(body: bytes, chunk: int) -
         assert sources.scan_file(path, is_csv=False).blank_line is None
 
 
-@settings(max_examples=300, deadline=None)
-@given(st.lists(st.text(alphabet="aAb é\x00", max_size=3), max_size=40), st.booleans())
-@example(["a", "a"], True)
-@example(["a", "b", "a"], False)
-@example(["b", "a"], False)
-@example([], True)
-@example(["a", "A", "a "], True)
-def test_keys_are_proved_unique_exactly_when_none_repeats(keys: list[str], ordered: bool) -> None:
-    """Sorted (the streaming proof) or not (the hash proof), equal or not: `keys_unique` is
-    True exactly when no key repeats; a key of the same letters in another case is another key."""
+ORDERS = {"as drawn": None, "text": lambda k: k, "shorter first": lambda k: (len(k.encode()), k)}
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.text(alphabet="aAb 1é\x00", max_size=3), max_size=40), st.sampled_from(sorted(ORDERS)))
+@example(["a", "a"], "text")
+@example(["a", "b", "a"], "as drawn")
+@example(["b", "a"], "as drawn")
+@example([], "text")
+@example(["a", "A", "a "], "text")
+@example(["b", "aa", "b"], "as drawn")  # up in one order, then in the other: a repeat
+@example(["9", "10", "11"], "shorter first")
+def test_keys_are_proved_unique_exactly_when_none_repeats(keys: list[str], order: str) -> None:
+    """Sorted as text, shorter first (the streaming proofs) or not at all (the hash proof),
+    equal or not: `keys_unique` is True exactly when no key repeats; a key of the same
+    letters in another case is another key."""
     from types import SimpleNamespace
 
     import duckdb
 
     from audit_lib.ingest.validate import keys_unique
 
-    keys = sorted(keys) if ordered else keys
+    keys = keys if ORDERS[order] is None else sorted(keys, key=ORDERS[order])
     con = duckdb.connect()
     con.execute('CREATE TABLE t ("key" VARCHAR)')
     if keys:
@@ -130,10 +136,12 @@ def test_keys_are_proved_unique_exactly_when_none_repeats(keys: list[str], order
     assert keys_unique(con, source, len(keys)) is (len(set(keys)) == len(keys))
 
 
+@pytest.mark.parametrize("padded", [True, False])
 @pytest.mark.parametrize("repeat_at", [None, 1, 2048, 122_880, 299_999])
-def test_keys_unique_over_many_chunks_and_row_groups(repeat_at: int | None) -> None:
-    """300,000 sorted keys (many vectors and row groups, read by two threads): a key that
-    repeats its predecessor at a vector's or a row group's edge is found."""
+def test_keys_unique_over_many_chunks_and_row_groups(repeat_at: int | None, padded: bool) -> None:
+    """300,000 keys in order, zero-padded (`K00000010`) or not (`K10`, shorter first), over many
+    vectors and row groups read by two threads: a key that repeats its predecessor at a
+    vector's or a row group's edge is found."""
     from types import SimpleNamespace
 
     import duckdb
@@ -142,13 +150,23 @@ def test_keys_unique_over_many_chunks_and_row_groups(repeat_at: int | None) -> N
 
     con = duckdb.connect(config={"threads": 2})
     repeat = -1 if repeat_at is None else repeat_at
+    shape = "'K%08d'" if padded else "'K%d'"
     con.execute(
-        "CREATE TABLE t AS SELECT printf('K%08d', CASE WHEN i = ? THEN i - 1 ELSE i END) AS \"key\" "
+        f'CREATE TABLE t AS SELECT printf({shape}, CASE WHEN i = ? THEN i - 1 ELSE i END) AS "key" '
         "FROM range(300000) AS r(i)",
         [repeat],
     )
     source = SimpleNamespace(table=SimpleNamespace(name="t", key="key"))
-    assert keys_unique(con, source, 300_000) is (repeat_at is None)
+    queries: list[str] = []
+
+    class Counted:  # a connection that remembers what it ran
+        def execute(self, sql: str, *args: object) -> duckdb.DuckDBPyConnection:
+            queries.append(sql)
+            return con.execute(sql, *args)
+
+    assert keys_unique(Counted(), source, 300_000) is (repeat_at is None)
+    if repeat_at is None:
+        assert len(queries) == 1  # the streaming proof sufficed: no hash table built
 
 
 @settings(max_examples=500, deadline=None)
