@@ -137,11 +137,15 @@ def signals_held() -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def temporary_folder(tmp: Path) -> Iterator[Path]:
-    """Make the folder `tmp`, and remove it at the end whatever happens: a signal that cuts in
-    once it is made, or while it is removed, leaves nothing behind."""
+def temporary_folder(tmp: Path, refusal: str) -> Iterator[Path]:
+    """Make the folder `tmp` (UsageError `refusal (cause)` when it cannot be made), and remove
+    it at the end whatever happens: a signal that cuts in once it is made, or while it is
+    removed, leaves nothing behind."""
     try:
-        tmp.mkdir()
+        try:
+            tmp.mkdir()
+        except OSError as exc:
+            raise UsageError(f"{refusal} ({exc.strerror or exc})") from None
         yield tmp
     finally:
         with signals_held():
@@ -174,7 +178,7 @@ def assembled(folder: Path) -> Iterator[Path]:
             remove_stale_partials(folder.parent)
         except OSError as exc:
             raise UsageError(f"{folder}: cannot write there ({exc.strerror or exc})") from None
-        with _target_blamed(tmp, folder), temporary_folder(tmp):
+        with _target_blamed(tmp, folder), temporary_folder(tmp, f"{folder}: cannot write there"):
             yield tmp
             if inside:
                 _move_entries(tmp, folder)

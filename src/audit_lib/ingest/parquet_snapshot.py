@@ -28,14 +28,13 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shutil
 from datetime import datetime
 from pathlib import Path
 
 import duckdb
 
 from audit_lib.errors import OutputExistsError, SnapshotError, UsageError
-from audit_lib.folders import owner_token, remove_stale_partials, sha256_of, signals_held
+from audit_lib.folders import owner_token, remove_stale_partials, sha256_of, temporary_folder
 from audit_lib.ingest.sources import ident, literal
 from audit_lib.ingest.validate import first_line
 
@@ -64,11 +63,7 @@ def build_parquet_snapshot(export_dir: Path | str, out: Path | str, taken_at: st
         raise UsageError(f"{out.parent}: no such folder for the snapshot")
     remove_stale_partials(out.parent)
     tmp = out.with_name(f".{out.name}.partial-{owner_token()}")
-    try:
-        try:
-            tmp.mkdir()
-        except OSError as exc:
-            raise UsageError(f"{out.parent}: cannot write the snapshot there ({exc.strerror})") from None
+    with temporary_folder(tmp, f"{out.parent}: cannot write the snapshot there"):
         database = tmp / ".build.duckdb"
         build_snapshot(export_dir, database, taken_at)
         with contextlib.closing(connect(database, read_only=True)) as con:
@@ -117,9 +112,6 @@ def build_parquet_snapshot(export_dir: Path | str, out: Path | str, taken_at: st
         if out.exists() or out.is_symlink():
             raise OutputExistsError(f"{out}: already exists; a snapshot is never overwritten")
         os.rename(tmp, out)
-    finally:
-        with signals_held():
-            shutil.rmtree(tmp, ignore_errors=True)
     from audit_lib.ingest.snapshot import snapshot_info
 
     return snapshot_info(out)

@@ -251,9 +251,21 @@ def mask_faults(
             count, first = con.execute(
                 f"SELECT count(*), min(rowid) FROM {table} WHERE {mask} & {1 << i} <> 0"
             ).fetchone()
-            where = _describe(con, source, first, check.column, layout)
-            faults.append(ValidationFault(source.path.name, check.column, check.rule, where, count))
+            faults.append(row_fault(con, source, check.column, check.rule, first, count, layout))
     return faults
+
+
+def row_fault(
+    con: duckdb.DuckDBPyConnection,
+    source: SourceFile,
+    column: str | None,
+    rule: str,
+    first: int,
+    count: int,
+    raw: Layout | None = None,
+) -> ValidationFault:
+    """The fault of a rule that `count` rows break, named with the first of them (`first`, a rowid)."""
+    return ValidationFault(source.path.name, column, rule, _describe(con, source, first, column, raw), count)
 
 
 def _describe(
@@ -306,8 +318,7 @@ def table_pass(con: duckdb.DuckDBPyConnection, source: SourceFile) -> tuple[list
     for i, rule in enumerate(rules):
         count, first = broken[2 * i], broken[2 * i + 1]
         if count:
-            where = _describe(con, source, first, rule.column)
-            faults.append(ValidationFault(source.path.name, rule.column, rule.rule, where, count))
+            faults.append(row_fault(con, source, rule.column, rule.rule, first, count))
     return faults, TableSum(rows, content)
 
 
@@ -343,8 +354,7 @@ def duplicate_keys(con: duckdb.DuckDBPyConnection, source: SourceFile) -> list[V
     ).fetchone()
     if not count:
         return []
-    where = _describe(con, source, first, None)
-    return [ValidationFault(source.path.name, source.table.key, "duplicate primary key", where, int(count))]
+    return [row_fault(con, source, source.table.key, "duplicate primary key", first, int(count))]
 
 
 def dangling_references(con: duckdb.DuckDBPyConnection, sources: list[SourceFile]) -> list[ValidationFault]:
@@ -372,9 +382,8 @@ def dangling_references(con: duckdb.DuckDBPyConnection, sources: list[SourceFile
     for i, (source, column) in enumerate(refs):
         if i in broken:
             count, first = broken[i]
-            where = _describe(con, source, first, column.name)
             rule = f"references missing {column.references}"
-            faults.append(ValidationFault(source.path.name, column.name, rule, where, count))
+            faults.append(row_fault(con, source, column.name, rule, first, count))
     return faults
 
 
