@@ -99,8 +99,13 @@ def tree_rss(pid: int) -> int:
 def measure(
     command: Sequence[str | Path | int], log: Path, timeout: float, env: dict[str, str] | None = None
 ) -> Run:
-    """Run `command` to completion (killed after `timeout` s), output into `log`."""
+    """Run `command` to completion (killed after `timeout` s), output into `log`.
+
+    Written data still pending (the generator's export, the run before's output) is
+    flushed first, so that no run pays for another's writeback.
+    """
     log.parent.mkdir(parents=True, exist_ok=True)
+    os.sync()
     with log.open("wb") as out:
         start = time.perf_counter()
         proc = subprocess.Popen(
