@@ -345,6 +345,44 @@ def test_observed_ropa_equals_its_direct_formulation(
 ) -> None:
     """ropa.sql counts each grouping once; tests/ropa_direct.sql, one count(DISTINCT) per element:
     the same frame, to the bit."""
+    frame, expected = _ropa_and_direct(sample_snapshot, period, params)
+    assert frame.height > 50 and frame.schema == expected.schema
+    assert frame.equals(expected)
+
+
+def test_observed_ropa_counts_every_category_of_a_subject(tmp_path: Path) -> None:
+    """A subject's categories are a bit mask in ropa.sql: every category of the contract's enum
+    (the highest bit included), repeated items of one category, one customer in two activities,
+    a disclosure of a category both activities process: as the direct formulation counts them."""
+    from audit_lib.ingest.schema import CATEGORIES
+
+    assert len(CATEGORIES) < 64  # the mask is a UBIGINT
+    items = [
+        {"item_id": f"I{purpose[:3]}{i}{copy}", "customer_id": f"C{CATEGORIES.index(category) % 3}",
+         "category": category, "purpose": purpose, "received_at": "2024-01-01T00:00:00Z"}
+        for purpose in ("registration", "marketing_analytics")
+        for i, category in enumerate(CATEGORIES if purpose == "registration" else CATEGORIES[-3:])
+        for copy in range(1 + i % 2)
+    ]  # fmt: skip
+    rows = {
+        "customers": [{"customer_id": f"C{i}"} for i in range(3)],
+        "personal_data": items,
+        "parties": [{"party_id": "P1"}],
+        "disclosures": [
+            {"disclosure_id": f"X{i}", "party_id": "P1", "customer_id": item["customer_id"],
+             "category": item["category"]}
+            for i, item in enumerate(items[::4] + items[-1:])
+        ],
+    }  # fmt: skip
+    frame, expected = _ropa_and_direct(make_snapshot(tmp_path, rows), "2026-Q3", {})
+    assert frame.equals(expected)
+    categories = frame.filter(frame["element"] == "category")
+    assert set(categories["value"]) == set(CATEGORIES)
+    assert frame.filter(frame["element"] == "recipient")["disclosures"].sum() > len(rows["disclosures"])
+
+
+def _ropa_and_direct(snapshot: Path, period: str, params: dict[str, object]) -> tuple[object, object]:
+    """The observed RoPA by ropa.sql and by tests/ropa_direct.sql, on `snapshot` over `period`."""
     import re
 
     from audit_lib.figures import SQL_DIR
@@ -352,10 +390,9 @@ def test_observed_ropa_equals_its_direct_formulation(
     direct = Path(__file__).with_name("ropa_direct.sql").read_text(encoding="utf-8")
     assert direct != (SQL_DIR / "ropa.sql").read_text(encoding="utf-8")
     direct = "\n".join(line for line in direct.splitlines() if not line.lstrip().startswith("--"))
-    with Analytics.open(sample_snapshot, Period.parse(period), params) as analytics:
+    with Analytics.open(snapshot, Period.parse(period), params) as analytics:
         frame = analytics.ropa()
         values = analytics.bindings()
         names = set(re.findall(r"\$([a-z_]+)", direct))
         expected = analytics.con.sql(direct, params={k: v for k, v in values.items() if k in names}).pl()
-    assert frame.height > 50 and frame.schema == expected.schema
-    assert frame.equals(expected)
+    return frame, expected

@@ -21,10 +21,14 @@
 -- its safeguard is the party's transfer_safeguard ('missing' when NULL).
 --
 -- Each distinct count is a row count of one grouping, made once: `subjects`
--- (one row per activity and data subject), `processed` (and category),
--- `systems` (and system); the elements sum their items. Every item's customer
--- is in customers (the snapshot's references hold), so only `subjects`, one
--- row per customer and activity, is joined to customers.
+-- (one row per activity and data subject) and `systems` (and system); the
+-- elements sum their items. A subject's categories are a bit mask (bit
+-- enum_code(category) of a UBIGINT: the contract's category enum has fewer
+-- than 64 values), so the customers of a category are counted from the few
+-- distinct masks of an activity, not from a third grouping of the items.
+-- A disclosure's activities are the distinct purposes of the items it joins.
+-- Every item's customer is in customers (the snapshot's references hold), so
+-- only `subjects`, one row per customer and activity, is joined to customers.
 WITH items AS (
     SELECT purpose, customer_id, category, system, system_kind, received_at, encrypted,
            past_cap(received_at, $retention_years, $as_of) AS past_cap
@@ -36,12 +40,20 @@ subjects AS (
            c.birth_date IS NOT NULL AND CAST(c.birth_date AS TIMESTAMP) + to_years($min_age) > utc($as_of)
                AS child
     FROM (SELECT purpose, customer_id, count(*) AS items, min(received_at) AS oldest,
-                 count(*) FILTER (WHERE past_cap) AS past_cap, count(*) FILTER (WHERE encrypted) AS encrypted
+                 count(*) FILTER (WHERE past_cap) AS past_cap, count(*) FILTER (WHERE encrypted) AS encrypted,
+                 bit_or(1::UBIGINT << enum_code(category)) AS categories
           FROM items GROUP BY purpose, customer_id) AS s
     JOIN customers AS c USING (customer_id)
 ),
-processed AS (
-    SELECT purpose, customer_id, category, count(*) AS items FROM items GROUP BY purpose, customer_id, category
+category_items AS (
+    SELECT purpose, category, count(*) AS items FROM items GROUP BY purpose, category
+),
+category_customers AS (  -- per activity and category: items, and the subjects whose mask has it
+    SELECT c.purpose, c.category, any_value(c.items) AS items, sum(m.customers) AS customers
+    FROM category_items AS c
+    JOIN (SELECT purpose, categories, count(*) AS customers FROM subjects GROUP BY purpose, categories) AS m
+      ON m.purpose = c.purpose AND m.categories & (1::UBIGINT << enum_code(c.category)) <> 0
+    GROUP BY c.purpose, c.category
 ),
 systems AS (
     SELECT purpose, system, system_kind, sum(items) AS items, count(*) AS customers
@@ -50,14 +62,14 @@ systems AS (
     GROUP BY purpose, system, system_kind
 ),
 received AS (
-    SELECT
+    SELECT DISTINCT
         i.purpose, d.disclosure_id, d.customer_id, d.encrypted_in_transit,
         pa.party_id, pa.name, pa.kind::VARCHAR AS kind, pa.country,
         CASE WHEN in_eea(pa.country) THEN 'not needed (EEA)'
              ELSE coalesce(pa.transfer_safeguard::VARCHAR, 'missing') END AS safeguard
     FROM disclosures AS d
     JOIN parties AS pa USING (party_id)
-    JOIN processed AS i ON i.customer_id = d.customer_id AND i.category = d.category
+    JOIN items AS i ON i.customer_id = d.customer_id AND i.category = d.category
     WHERE d.disclosed_at >= $start AND d.disclosed_at < $end
 ),
 activities AS (
@@ -81,8 +93,8 @@ ropa AS (
     FROM subjects WHERE child GROUP BY purpose
     UNION ALL
     SELECT purpose, '30(1)(c)', 3, 'category', category::VARCHAR, NULL, NULL, NULL, NULL,
-           sum(items), count(*), NULL, NULL
-    FROM processed GROUP BY purpose, category
+           items, customers, NULL, NULL
+    FROM category_customers
     UNION ALL
     SELECT purpose, 'systems', 4, 'system', system, NULL, system_kind::VARCHAR, NULL, NULL,
            items, customers, NULL, NULL
