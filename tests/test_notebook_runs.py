@@ -58,3 +58,68 @@ def test_a_kernel_that_died_while_starting_is_replaced_once(monkeypatch: pytest.
     monkeypatch.setattr(notebooks, "WarmKernel", Dead)  # dead again: the error is the user's to see
     with pytest.raises(NotebookError):
         notebooks.ready_kernel([Dead()], 0)
+
+
+class _FakeKernel:
+    """A warm kernel that is up at once and runs nothing (execute's scheduling under test)."""
+
+    def ready(self) -> object:
+        return self
+
+    def run(self, code: str) -> None:
+        pass
+
+    def shutdown(self) -> None:
+        pass
+
+
+def test_each_kernel_takes_the_next_notebook_when_free(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A long notebook holds up only its own kernel: the other one runs every notebook left."""
+    import threading
+    import time
+
+    from audit_lib.runs import notebooks
+
+    ran: dict[str, int] = {}
+    threads: dict[int, int] = {}
+
+    def execute_one(name: str, target: Path, parameters: dict, folder: Path, km: object) -> Path:
+        ran[name] = threads.setdefault(threading.get_ident(), len(threads))
+        time.sleep(0.6 if name == "long" else 0.05)
+        return target
+
+    monkeypatch.setattr(notebooks, "_prewarmed", [])
+    monkeypatch.setattr(notebooks, "WarmKernel", _FakeKernel)
+    monkeypatch.setattr(notebooks, "kernels_wanted", lambda n: 2)
+    monkeypatch.setattr(notebooks, "_execute_one", execute_one)
+    names = ("long", "a", "b", "c", "d", "e")
+    done = notebooks.execute(names, tmp_path / "notebooks", {}, tmp_path)
+    assert done == [tmp_path / "notebooks" / f"{n}.ipynb" for n in names]  # in the order asked for
+    assert set(ran) == set(names)
+    assert {ran[n] for n in names[1:]} == {1 - ran["long"]}
+
+
+def test_no_notebook_starts_after_one_failed(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import time
+
+    from audit_lib.errors import NotebookError
+    from audit_lib.runs import notebooks
+
+    started: list[str] = []
+
+    def execute_one(name: str, target: Path, parameters: dict, folder: Path, km: object) -> Path:
+        started.append(name)
+        if name == "broken":
+            raise NotebookError(name, cell=2, ename="ValueError", evalue="no figure")
+        time.sleep(0.2)
+        return target
+
+    monkeypatch.setattr(notebooks, "_prewarmed", [])
+    monkeypatch.setattr(notebooks, "WarmKernel", _FakeKernel)
+    monkeypatch.setattr(notebooks, "kernels_wanted", lambda n: 2)
+    monkeypatch.setattr(notebooks, "_execute_one", execute_one)
+    with pytest.raises(NotebookError, match="broken"):
+        notebooks.execute(("broken", "a", "b", "c", "d"), tmp_path / "notebooks", {}, tmp_path)
+    assert "broken" in started and len(started) <= 2

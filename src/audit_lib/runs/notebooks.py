@@ -175,34 +175,46 @@ def execute(
     `on_done(path)` is called with each executed notebook as soon as it is written
     (the report renders it while the other notebooks still run).
 
-    Each kernel runs its share of the notebooks one after another, working in
-    `out_dir`: relative parameters name files of the folder and stay valid once
-    it is moved into place. A notebook that fails is
-    kept beside `folder` (the folder being assembled), named in the
-    NotebookError, since the partial folder is removed.
+    Each kernel takes the next notebook not yet taken as soon as it is free (one long
+    notebook does not hold up a fixed share), working in `out_dir`: relative
+    parameters name files of the folder and stay valid once it is moved into place.
+    A notebook that fails is kept beside `folder` (the folder being assembled),
+    named in the NotebookError, since the partial folder is removed; no kernel
+    takes another notebook after it.
     """
     out_dir = out_dir.resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
     kernels = [_prewarmed.pop() if _prewarmed else WarmKernel() for _ in range(kernels_wanted(len(names)))]
-    shares = [names[i :: len(kernels)] for i in range(len(kernels))]
+    pending = list(names)
+    lock = threading.Lock()
+
+    def next_name() -> str | None:
+        with lock:
+            return pending.pop(0) if pending else None
+
     try:
         with (
             Progress("running notebooks", total=len(names)) as progress,
             ThreadPoolExecutor(len(kernels)) as pool,
         ):
-            lock = threading.Lock()
 
-            def run_share(index: int, share: tuple[str, ...]) -> None:
+            def run_kernel(index: int) -> None:
                 km = ready_kernel(kernels, index)
                 kernels[index].run(BETWEEN.format(folder=str(out_dir)))
-                for name in share:
-                    target = _execute_one(name, out_dir / f"{name}.ipynb", parameters, folder, km)
-                    if on_done is not None:
-                        on_done(target)
+                try:
+                    while (name := next_name()) is not None:
+                        target = _execute_one(name, out_dir / f"{name}.ipynb", parameters, folder, km)
+                        if on_done is not None:
+                            on_done(target)
+                        with lock:
+                            progress.advance(f"notebook {name} done")
+                except BaseException:
                     with lock:
-                        progress.advance(f"notebook {name} done")
+                        pending.clear()
+                    raise
+                kernels[index].shutdown()  # now, while the other kernels still run
 
-            for done in [pool.submit(run_share, i, share) for i, share in enumerate(shares)]:
+            for done in [pool.submit(run_kernel, i) for i in range(len(kernels))]:
                 done.result()
     finally:
         for kernel in kernels:
