@@ -197,15 +197,28 @@ class Analytics:
     ) -> Analytics:
         """Open `snapshot` read-only for `period` (a label) and `params` (JSON or dict), with the
         store of precomputed figures in `figures` when there is one of this snapshot."""
-        from audit_lib.controls.vocabulary import install_macros
         from audit_lib.ingest.snapshot import open_snapshot, read_info
         from audit_lib.params import parse_json
 
         chosen = Period.parse(period) if isinstance(period, str) else period
         con = open_snapshot(snapshot)
-        install_macros(con)
         info = read_info(con)
-        return cls(con, chosen, parse_json(params), info, FrameStore.open(figures, info.id))
+        return cls.on(con, chosen, parse_json(params), info, FrameStore.open(figures, info.id))
+
+    @classmethod
+    def on(
+        cls,
+        con: duckdb.DuckDBPyConnection,
+        period: Period,
+        params: dict[str, int],
+        info: SnapshotInfo,
+        store: Frames | None = None,
+    ) -> Analytics:
+        """The figures over a snapshot connection open already (the caller's to close)."""
+        from audit_lib.controls.vocabulary import install_macros
+
+        install_macros(con)
+        return cls(con, period, params, info, store)
 
     @classmethod
     def figures(cls) -> list[str]:

@@ -6,6 +6,7 @@ import json
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from audit_lib.controls.evaluate import Findings, evaluate_connection
 from audit_lib.controls.registry import Control, load_controls
@@ -19,6 +20,11 @@ from audit_lib.periods import Period, iso
 from audit_lib.progress import Progress
 from audit_lib.runs.notebooks import prewarm
 
+if TYPE_CHECKING:
+    import polars as pl
+
+    from audit_lib.figures import Analytics
+
 #: The note a folder written with --reveal carries.
 REVEALED_README = (
     "This report folder was written with --reveal: evidence/*.details.csv and the report show\n"
@@ -28,16 +34,22 @@ REVEALED_README = (
 FINDINGS_FROM_NOTEBOOK = "../findings.json"
 
 
-def evaluate_with_progress(snapshot: Path, period: Period, params: dict[str, object]) -> Findings:
-    """Open the snapshot once and judge every control, one progress step each."""
+def evaluate_with_progress(
+    snapshot: Path, period: Period, params: dict[str, object], declared: DeclaredRopa | None = None
+) -> tuple[Findings, pl.DataFrame]:
+    """Open the snapshot once and judge every control, one progress step each; then, on the same
+    connection (its data read once), the observed RoPA and the ROPA-NN results (`declared`)."""
     from audit_lib.engines import selected_engine
+    from audit_lib.figures import Analytics
 
-    if (engine := selected_engine()) is not None:  # --engine spark
+    if (engine := selected_engine()) is not None:  # --engine spark; the RoPA on DuckDB
         with Progress("evaluating controls on Spark", total=len(load_controls())) as progress:
-            return engine.evaluate(
+            findings = engine.evaluate(
                 snapshot, period, params, on_control=lambda c: progress.advance(f"control {c.id}"),
                 with_details=True,
             )  # fmt: skip
+        with Analytics.open(snapshot, findings.period, findings.params) as analytics:
+            return with_ropa(analytics, findings, declared)
     with (
         Progress("evaluating controls", total=len(load_controls())) as progress,
         opened(snapshot) as (con, info),
@@ -46,7 +58,8 @@ def evaluate_with_progress(snapshot: Path, period: Period, params: dict[str, obj
         def advance(control: Control) -> None:
             progress.advance(f"control {control.id}")
 
-        return evaluate_connection(con, info, period, params, on_control=advance, with_details=True)
+        findings = evaluate_connection(con, info, period, params, on_control=advance, with_details=True)
+        return with_ropa(Analytics.on(con, findings.period, findings.params, info), findings, declared)
 
 
 def run_quarterly(
@@ -82,10 +95,9 @@ def run_quarterly(
     named = require_report(previous) if previous is not None else None
     if out is not None:
         refuse_non_empty(out)
-    findings = evaluate_with_progress(snapshot, period, params)
+    findings, observed_ropa = evaluate_with_progress(snapshot, period, params, declared)
     if waiver_file is not None:
         findings = apply_waivers(findings, waiver_file)
-    findings, observed_ropa = with_ropa(snapshot, findings, declared)
     folder = out or dated_folder(period.label, "{today}", findings.snapshot.id, parent=reports)
     with assembled(folder) as tmp:
         if waiver_file is not None:
@@ -106,17 +118,16 @@ def run_quarterly(
     return folder
 
 
-def with_ropa(snapshot: Path, findings: Findings, declared: DeclaredRopa | None) -> tuple[Findings, object]:
-    """The observed RoPA, and the findings with the ROPA-NN results after the others (with `declared`)."""
+def with_ropa(
+    analytics: Analytics, findings: Findings, declared: DeclaredRopa | None
+) -> tuple[Findings, pl.DataFrame]:
+    """The findings with the ROPA-NN results after the others (with `declared`), and the observed RoPA."""
     from dataclasses import replace
 
-    from audit_lib.figures import Analytics
-
-    with Analytics.open(snapshot, findings.period, findings.params) as analytics:
-        observed = analytics.ropa()
-        if declared is None:
-            return findings, observed
-        results, details = analytics.reconcile(declared, observed)
+    observed = analytics.ropa()
+    if declared is None:
+        return findings, observed
+    results, details = analytics.reconcile(declared, observed)
     merged = {**findings.details, **details} if findings.details is not None else None
     return replace(findings, controls=[*findings.controls, *results], details=merged), observed
 
