@@ -131,6 +131,7 @@ def bench_ingest(bench: Bench, export: Export) -> StepResult:
         out.unlink(missing_ok=True)
         return run
 
+    export.read_through()
     mains, floors = bench.repeat(main, floor)
     return StepResult(
         "ingest",
