@@ -14,7 +14,9 @@ from importlib.resources import files
 from pathlib import Path
 from queue import Empty
 
+from jupyter_client import KernelManager
 from jupyter_client.blocking.client import BlockingKernelClient
+from traitlets import Type
 
 from audit_lib.errors import NotebookError
 from audit_lib.progress import Progress
@@ -49,28 +51,44 @@ display.setup()
 BETWEEN = "get_ipython().run_line_magic('reset', '-f')\nimport os\nos.chdir({folder!r})"
 
 
+#: How long a client waits for its kernel_info to be answered before it asks again.
+RESEND_SECONDS = 0.2
+
+
 class PromptClient(BlockingKernelClient):
-    """A client of a kernel that is up: ready as soon as its kernel_info request is answered.
+    """A client ready as soon as its kernel has answered a kernel_info request.
 
     jupyter_client's `wait_for_ready` ends by waiting 0.2 s for IOPub to fall silent, and
     papermill starts a client per notebook. This one waits for the kernel to report idle
-    after that request on IOPub instead (which also proves IOPub is connected), resending
-    it each second until it is answered, as the original does.
+    after one of its kernel_info requests on IOPub instead (which proves both channels
+    connected), asking again every RESEND_SECONDS: a reply IOPub missed while it was
+    still connecting costs that long, not a second.
     """
 
     def wait_for_ready(self, timeout: float | None = None) -> None:
         deadline = time.monotonic() + (timeout if timeout is not None else 60)
+        asked: set[str] = set()
         while True:
-            request = self.kernel_info()
+            asked.add(self.kernel_info())
             with contextlib.suppress(Empty):
                 while True:
-                    msg = self.iopub_channel.get_msg(timeout=1)
-                    if msg["parent_header"].get("msg_id") == request and _idle(msg):
+                    msg = self.iopub_channel.get_msg(timeout=RESEND_SECONDS)
+                    if msg["parent_header"].get("msg_id") in asked and _idle(msg):
                         return
             if not self.is_alive():
                 raise RuntimeError("Kernel died before replying to kernel_info")
             if time.monotonic() > deadline:
                 raise RuntimeError(f"Kernel didn't respond in {timeout} seconds")
+
+
+class PromptKernelManager(KernelManager):
+    """A kernel manager whose clients are PromptClients, and whose shutdown sees a killed kernel
+    gone within milliseconds (jupyter_client polls for it every 0.1 s: a run paid that per kernel)."""
+
+    client_factory = Type(PromptClient)
+
+    async def _async_wait(self, pollinterval: float = 0.005) -> None:
+        await super()._async_wait(pollinterval)
 
 
 def _idle(msg: dict) -> bool:
@@ -92,14 +110,11 @@ class WarmKernel:
         self._thread.start()
 
     def _start(self) -> None:
-        from jupyter_client import KernelManager
-
         try:
-            km = KernelManager(kernel_name="python3")
+            km = PromptKernelManager(kernel_name="python3")
             km.start_kernel(extra_arguments=["--IPKernelApp.log_level=ERROR"])
             self.km = km
             self.run(WARM_UP)
-            km.client_factory = PromptClient  # from now on the kernel is known to be up
         except BaseException as exc:  # reported when the kernel is asked for
             self.error = exc
 
