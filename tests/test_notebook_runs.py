@@ -123,3 +123,66 @@ def test_no_notebook_starts_after_one_failed(monkeypatch: pytest.MonkeyPatch, tm
     with pytest.raises(NotebookError, match="broken"):
         notebooks.execute(("broken", "a", "b", "c", "d"), tmp_path / "notebooks", {}, tmp_path)
     assert "broken" in started and len(started) <= 2
+
+
+def test_no_notebook_starts_once_a_kernel_failed_to_start(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import time
+
+    from audit_lib.errors import NotebookError
+    from audit_lib.runs import notebooks
+
+    class Dead(_FakeKernel):
+        def ready(self) -> object:
+            time.sleep(0.1)
+            raise NotebookError("kernel", message="the notebook kernel did not start: died")
+
+    started: list[str] = []
+
+    def execute_one(name: str, target: Path, parameters: dict, folder: Path, km: object) -> Path:
+        started.append(name)
+        time.sleep(0.2)
+        return target
+
+    monkeypatch.setattr(notebooks, "_prewarmed", [_FakeKernel(), Dead()])  # popped from the end
+    monkeypatch.setattr(notebooks, "WarmKernel", Dead)  # its replacement dies too
+    monkeypatch.setattr(notebooks, "kernels_wanted", lambda n: 2)
+    monkeypatch.setattr(notebooks, "_execute_one", execute_one)
+    with pytest.raises(NotebookError, match="did not start"):
+        notebooks.execute(tuple("abcdefgh"), tmp_path / "notebooks", {}, tmp_path)
+    assert 1 <= len(started) <= 2
+
+
+def test_ctrl_c_stops_the_notebooks_at_once(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """SIGINT reaches the main thread only (the kernels run in their own sessions): no kernel
+    takes another notebook, and every kernel is shut down."""
+    import signal
+    import threading
+    import time
+
+    from audit_lib.runs import notebooks
+
+    started: list[str] = []
+    shut: list[object] = []
+
+    class Kernel(_FakeKernel):
+        def shutdown(self) -> None:
+            shut.append(self)
+
+    def execute_one(name: str, target: Path, parameters: dict, folder: Path, km: object) -> Path:
+        started.append(name)
+        if len(started) == 2:  # both kernels busy, the run waiting for them
+            signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
+        time.sleep(0.3)
+        return target
+
+    monkeypatch.setattr(notebooks, "_prewarmed", [])
+    monkeypatch.setattr(notebooks, "WarmKernel", Kernel)
+    monkeypatch.setattr(notebooks, "kernels_wanted", lambda n: 2)
+    monkeypatch.setattr(notebooks, "_execute_one", execute_one)
+    with pytest.raises(KeyboardInterrupt):
+        notebooks.execute(tuple("abcdefgh"), tmp_path / "notebooks", {}, tmp_path)
+    time.sleep(1)  # a thread still taking notebooks would have started more by now
+    assert len(started) <= 3
+    assert len({id(k) for k in shut}) == 2

@@ -364,6 +364,11 @@ def test_observed_ropa_counts_every_category_of_a_subject(tmp_path: Path) -> Non
         for i, category in enumerate(CATEGORIES if purpose == "registration" else CATEGORIES[-3:])
         for copy in range(1 + i % 2)
     ]  # fmt: skip
+    items += [  # one system of two kinds: two rows that only their kind orders
+        {"item_id": f"S{kind}", "customer_id": "C0", "category": "email", "purpose": "registration",
+         "system": "shared-store", "system_kind": kind, "received_at": "2024-01-01T00:00:00Z"}
+        for kind in ("backup", "application")
+    ]  # fmt: skip
     rows = {
         "customers": [{"customer_id": f"C{i}"} for i in range(3)],
         "personal_data": items,
@@ -379,6 +384,8 @@ def test_observed_ropa_counts_every_category_of_a_subject(tmp_path: Path) -> Non
     categories = frame.filter(frame["element"] == "category")
     assert set(categories["value"]) == set(CATEGORIES)
     assert frame.filter(frame["element"] == "recipient")["disclosures"].sum() > len(rows["disclosures"])
+    shared = frame.filter(frame["value"] == "shared-store")
+    assert shared["kind"].to_list() == ["application", "backup"]
 
 
 def _ropa_and_direct(snapshot: Path, period: str, params: dict[str, object]) -> tuple[object, object]:

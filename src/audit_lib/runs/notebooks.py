@@ -16,7 +16,7 @@ from queue import Empty
 
 from jupyter_client import KernelManager
 from jupyter_client.blocking.client import BlockingKernelClient
-from traitlets import Type
+from traitlets import DottedObjectName
 
 from audit_lib.errors import NotebookError
 from audit_lib.progress import Progress
@@ -66,13 +66,15 @@ class PromptClient(BlockingKernelClient):
     """
 
     def wait_for_ready(self, timeout: float | None = None) -> None:
-        deadline = time.monotonic() + (timeout if timeout is not None else 60)
+        timeout = 60 if timeout is None else timeout
+        deadline = time.monotonic() + timeout
         asked: set[str] = set()
         while True:
             asked.add(self.kernel_info())
+            resend = time.monotonic() + RESEND_SECONDS
             with contextlib.suppress(Empty):
-                while True:
-                    msg = self.iopub_channel.get_msg(timeout=RESEND_SECONDS)
+                while (left := resend - time.monotonic()) > 0:  # other messages do not hold it up
+                    msg = self.iopub_channel.get_msg(timeout=left)
                     if msg["parent_header"].get("msg_id") in asked and _idle(msg):
                         return
             if not self.is_alive():
@@ -85,7 +87,7 @@ class PromptKernelManager(KernelManager):
     """A kernel manager whose clients are PromptClients, and whose shutdown sees a killed kernel
     gone within milliseconds (jupyter_client polls for it every 0.1 s: a run paid that per kernel)."""
 
-    client_factory = Type(PromptClient)
+    client_class = DottedObjectName("audit_lib.runs.notebooks.PromptClient")  # as jupyter_client's own
 
     async def _async_wait(self, pollinterval: float = 0.005) -> None:
         await super()._async_wait(pollinterval)
@@ -106,6 +108,7 @@ class WarmKernel:
     def __init__(self) -> None:
         self.km: object | None = None
         self.error: BaseException | None = None
+        self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._start, name="warm kernel", daemon=True)
         self._thread.start()
 
@@ -141,11 +144,13 @@ class WarmKernel:
             kc.stop_channels()
 
     def shutdown(self) -> None:
+        """Kill the kernel, once, whichever thread asks first."""
         self._thread.join()
-        if self.km is not None:
+        with self._lock:
+            km, self.km = self.km, None
+        if km is not None:
             with contextlib.suppress(Exception):
-                self.km.shutdown_kernel(now=True)
-            self.km = None
+                km.shutdown_kernel(now=True)
 
 
 _prewarmed: list[WarmKernel] = []
@@ -203,37 +208,41 @@ def execute(
     pending = list(names)
     lock = threading.Lock()
 
-    def next_name() -> str | None:
+    def take() -> str | None:
         with lock:
             return pending.pop(0) if pending else None
 
+    def stop_taking() -> None:
+        with lock:
+            pending.clear()
+
+    def run_kernel(index: int, progress: Progress) -> None:
+        try:
+            km = ready_kernel(kernels, index)
+            kernels[index].run(BETWEEN.format(folder=str(out_dir)))
+            while (name := take()) is not None:
+                target = _execute_one(name, out_dir / f"{name}.ipynb", parameters, folder, km)
+                if on_done is not None:
+                    on_done(target)
+                with lock:
+                    progress.advance(f"notebook {name} done")
+        except BaseException:
+            stop_taking()
+            raise
+        kernels[index].shutdown()  # now, while the other kernels still run
+
+    pool = ThreadPoolExecutor(len(kernels))
     try:
-        with (
-            Progress("running notebooks", total=len(names)) as progress,
-            ThreadPoolExecutor(len(kernels)) as pool,
-        ):
-
-            def run_kernel(index: int) -> None:
-                km = ready_kernel(kernels, index)
-                kernels[index].run(BETWEEN.format(folder=str(out_dir)))
-                try:
-                    while (name := next_name()) is not None:
-                        target = _execute_one(name, out_dir / f"{name}.ipynb", parameters, folder, km)
-                        if on_done is not None:
-                            on_done(target)
-                        with lock:
-                            progress.advance(f"notebook {name} done")
-                except BaseException:
-                    with lock:
-                        pending.clear()
-                    raise
-                kernels[index].shutdown()  # now, while the other kernels still run
-
-            for done in [pool.submit(run_kernel, i) for i in range(len(kernels))]:
+        with Progress("running notebooks", total=len(names)) as progress:
+            for done in [pool.submit(run_kernel, i, progress) for i in range(len(kernels))]:
                 done.result()
+    except BaseException:  # a notebook failed, or Ctrl-C: no kernel takes another one
+        stop_taking()
+        raise
     finally:
-        for kernel in kernels:
+        for kernel in kernels:  # a kernel still running a notebook is killed: its thread ends
             kernel.shutdown()
+        pool.shutdown(wait=True)
     return [out_dir / f"{name}.ipynb" for name in names]
 
 

@@ -141,4 +141,4 @@ SELECT purpose::VARCHAR AS purpose, article, element, value, name, kind, country
        items::BIGINT AS items, customers::BIGINT AS customers, disclosures::BIGINT AS disclosures,
        share::DOUBLE AS share
 FROM ropa
-ORDER BY ropa.purpose, element_order, value
+ORDER BY ropa.purpose, element_order, value, kind  -- one system may be of two kinds
