@@ -86,6 +86,29 @@ def test_a_failing_notebook_is_kept_with_its_cell_and_exception(
     assert not out.exists() and not list((tmp_path / "reports").glob(".*partial*"))
 
 
+def test_a_kernel_that_dies_in_a_notebook_is_a_clear_error_and_leaves_nothing(
+    cli, sample_snapshot: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """vl-convert aborts the process it runs in on some values; the memory killer ends a kernel."""
+    dying = nbformat.v4.new_notebook(
+        metadata={"kernelspec": {"name": "python3", "language": "python", "display_name": "Python 3"}}
+    )
+    dying.cells = [
+        nbformat.v4.new_code_cell('snapshot = ""', metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell("import os\nos.abort()"),
+    ]
+    path = tmp_path / "dying.ipynb"
+    nbformat.write(dying, path)
+    monkeypatch.setattr(notebooks, "notebook_path", lambda name: path)
+    out = tmp_path / "reports" / "q3"
+    result = cli.invoke(app, ["run", "quarterly", "--snapshot", str(sample_snapshot), "--period", "2026-Q3",
+                              "--out", str(out)])  # fmt: skip
+    assert result.exit_code == 1
+    assert "its kernel died while it ran" in result.stderr and "internal error" not in result.stderr
+    assert "Traceback" not in result.output + result.stderr
+    assert not (tmp_path / "reports").exists() or list((tmp_path / "reports").iterdir()) == []
+
+
 def test_notebook_error_carries_its_context() -> None:
     error = NotebookError("scorecard", cell=3, ename="KeyError", evalue="'x'", kept=Path("/tmp/x.ipynb"))
     assert (error.notebook, error.cell, error.ename, error.evalue) == ("scorecard", 3, "KeyError", "'x'")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import contextlib
 import os
@@ -15,7 +16,7 @@ from pathlib import Path
 from queue import Empty
 
 from jupyter_client import KernelManager
-from jupyter_client.blocking.client import BlockingKernelClient
+from jupyter_client.asynchronous.client import AsyncKernelClient
 from traitlets import DottedObjectName
 
 from audit_lib.errors import NotebookError
@@ -55,17 +56,19 @@ BETWEEN = "get_ipython().run_line_magic('reset', '-f')\nimport os\nos.chdir({fol
 RESEND_SECONDS = 0.2
 
 
-class PromptClient(BlockingKernelClient):
-    """A client ready as soon as its kernel has answered a kernel_info request.
+class PromptClient(AsyncKernelClient):
+    """An asynchronous client ready as soon as its kernel has answered a kernel_info request.
 
-    jupyter_client's `wait_for_ready` ends by waiting 0.2 s for IOPub to fall silent, and
-    papermill starts a client per notebook. This one waits for the kernel to report idle
-    after one of its kernel_info requests on IOPub instead (which proves both channels
-    connected), asking again every RESEND_SECONDS: a reply IOPub missed while it was
-    still connecting costs that long, not a second.
+    Asynchronous, as nbclient expects: with a blocking client its wait for a reply
+    blocks the event loop, so a kernel that dies mid-cell (the memory killer, a crash)
+    is never seen dead and the run hangs. jupyter_client's `wait_for_ready` ends by
+    waiting 0.2 s for IOPub to fall silent, and papermill starts a client per notebook.
+    This one waits for the kernel to report idle after one of its kernel_info requests
+    on IOPub instead (which proves both channels connected), asking again every
+    RESEND_SECONDS: a reply IOPub missed while it was still connecting costs that long.
     """
 
-    def wait_for_ready(self, timeout: float | None = None) -> None:
+    async def wait_for_ready(self, timeout: float | None = None) -> None:
         timeout = 60 if timeout is None else timeout
         deadline = time.monotonic() + timeout
         asked: set[str] = set()
@@ -74,10 +77,10 @@ class PromptClient(BlockingKernelClient):
             resend = time.monotonic() + RESEND_SECONDS
             with contextlib.suppress(Empty):
                 while (left := resend - time.monotonic()) > 0:  # other messages do not hold it up
-                    msg = self.iopub_channel.get_msg(timeout=left)
+                    msg = await self.iopub_channel.get_msg(timeout=left)
                     if msg["parent_header"].get("msg_id") in asked and _idle(msg):
                         return
-            if not self.is_alive():
+            if not await self.is_alive():
                 raise RuntimeError("Kernel died before replying to kernel_info")
             if time.monotonic() > deadline:
                 raise RuntimeError(f"Kernel didn't respond in {timeout} seconds")
@@ -129,17 +132,25 @@ class WarmKernel:
 
     def run(self, code: str) -> None:
         """Execute `code` in the kernel and wait for it."""
+        reply = asyncio.run(self._execute(code))
+        if reply["content"]["status"] != "ok":
+            raise NotebookError("kernel", message=f"kernel set-up failed: {reply['content'].get('evalue')}")
+
+    async def _execute(self, code: str) -> dict:
+        """The reply to `code`; a kernel that dies meanwhile (or is killed: the run stopping) is
+        a NotebookError within RESEND_SECONDS, not a wait for the reply's timeout."""
         kc = self.km.client()
         kc.start_channels()
         try:
-            kc.wait_for_ready(timeout=60)
-            reply = kc.execute_interactive(
-                code, timeout=120, store_history=False, output_hook=lambda msg: None
+            await kc.wait_for_ready(timeout=60)
+            reply = asyncio.ensure_future(
+                kc.execute_interactive(code, timeout=120, store_history=False, output_hook=lambda msg: None)
             )
-            if reply["content"]["status"] != "ok":
-                raise NotebookError(
-                    "kernel", message=f"kernel set-up failed: {reply['content'].get('evalue')}"
-                )
+            while not (await asyncio.wait([reply], timeout=RESEND_SECONDS))[0]:
+                if not await kc.is_alive():
+                    reply.cancel()
+                    raise NotebookError("kernel", message="the notebook kernel died")
+            return reply.result()
         finally:
             kc.stop_channels()
 
@@ -259,6 +270,7 @@ def ready_kernel(kernels: list[WarmKernel], index: int) -> object:
 
 def _execute_one(name: str, target: Path, parameters: dict[str, object], folder: Path, km: object) -> Path:
     import papermill
+    from nbclient.exceptions import DeadKernelError
     from papermill.exceptions import PapermillExecutionError
 
     try:
@@ -277,6 +289,8 @@ def _execute_one(name: str, target: Path, parameters: dict[str, object], folder:
         raise NotebookError(
             name, cell=exc.cell_index, ename=exc.ename, evalue=exc.evalue, kept=kept
         ) from None
+    except DeadKernelError:  # a crash, the memory killer, or this run stopping its kernels
+        raise NotebookError(name, message=f"notebook {name}: its kernel died while it ran") from None
     return target
 
 
