@@ -73,6 +73,21 @@ class _FakeKernel:
         pass
 
 
+def _two_fake_kernels(
+    monkeypatch: pytest.MonkeyPatch,
+    execute_one: object,
+    kernel: type = _FakeKernel,
+    prewarmed: list | None = None,
+) -> None:
+    """execute() with two kernels of class `kernel` (`prewarmed` ones first), running `execute_one`."""
+    from audit_lib.runs import notebooks
+
+    monkeypatch.setattr(notebooks, "_prewarmed", prewarmed or [])
+    monkeypatch.setattr(notebooks, "WarmKernel", kernel)
+    monkeypatch.setattr(notebooks, "kernels_wanted", lambda n: 2)
+    monkeypatch.setattr(notebooks, "_execute_one", execute_one)
+
+
 def test_each_kernel_takes_the_next_notebook_when_free(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
@@ -90,10 +105,7 @@ def test_each_kernel_takes_the_next_notebook_when_free(
         time.sleep(0.6 if name == "long" else 0.05)
         return target
 
-    monkeypatch.setattr(notebooks, "_prewarmed", [])
-    monkeypatch.setattr(notebooks, "WarmKernel", _FakeKernel)
-    monkeypatch.setattr(notebooks, "kernels_wanted", lambda n: 2)
-    monkeypatch.setattr(notebooks, "_execute_one", execute_one)
+    _two_fake_kernels(monkeypatch, execute_one)
     names = ("long", "a", "b", "c", "d", "e")
     done = notebooks.execute(names, tmp_path / "notebooks", {}, tmp_path)
     assert done == [tmp_path / "notebooks" / f"{n}.ipynb" for n in names]  # in the order asked for
@@ -116,10 +128,7 @@ def test_no_notebook_starts_after_one_failed(monkeypatch: pytest.MonkeyPatch, tm
         time.sleep(0.2)
         return target
 
-    monkeypatch.setattr(notebooks, "_prewarmed", [])
-    monkeypatch.setattr(notebooks, "WarmKernel", _FakeKernel)
-    monkeypatch.setattr(notebooks, "kernels_wanted", lambda n: 2)
-    monkeypatch.setattr(notebooks, "_execute_one", execute_one)
+    _two_fake_kernels(monkeypatch, execute_one)
     with pytest.raises(NotebookError, match="broken"):
         notebooks.execute(("broken", "a", "b", "c", "d"), tmp_path / "notebooks", {}, tmp_path)
     assert "broken" in started and len(started) <= 2
@@ -145,10 +154,8 @@ def test_no_notebook_starts_once_a_kernel_failed_to_start(
         time.sleep(0.2)
         return target
 
-    monkeypatch.setattr(notebooks, "_prewarmed", [_FakeKernel(), Dead()])  # popped from the end
-    monkeypatch.setattr(notebooks, "WarmKernel", Dead)  # its replacement dies too
-    monkeypatch.setattr(notebooks, "kernels_wanted", lambda n: 2)
-    monkeypatch.setattr(notebooks, "_execute_one", execute_one)
+    # popped from the end: the second kernel is dead, and its replacement dies too
+    _two_fake_kernels(monkeypatch, execute_one, Dead, prewarmed=[_FakeKernel(), Dead()])
     with pytest.raises(NotebookError, match="did not start"):
         notebooks.execute(tuple("abcdefgh"), tmp_path / "notebooks", {}, tmp_path)
     assert 1 <= len(started) <= 2
@@ -177,10 +184,7 @@ def test_ctrl_c_stops_the_notebooks_at_once(monkeypatch: pytest.MonkeyPatch, tmp
         time.sleep(0.3)
         return target
 
-    monkeypatch.setattr(notebooks, "_prewarmed", [])
-    monkeypatch.setattr(notebooks, "WarmKernel", Kernel)
-    monkeypatch.setattr(notebooks, "kernels_wanted", lambda n: 2)
-    monkeypatch.setattr(notebooks, "_execute_one", execute_one)
+    _two_fake_kernels(monkeypatch, execute_one, Kernel)
     with pytest.raises(KeyboardInterrupt):
         notebooks.execute(tuple("abcdefgh"), tmp_path / "notebooks", {}, tmp_path)
     time.sleep(1)  # a thread still taking notebooks would have started more by now

@@ -59,23 +59,33 @@ def test_an_investigation_folder_re_runs_elsewhere(cli, sample_snapshot: Path, t
     assert rerun_every_notebook(moved) == [moved / "investigate.ipynb"]
 
 
+def _quarterly_with_notebook(
+    cli, snapshot: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *cells: str
+) -> tuple[object, Path]:
+    """`run quarterly` into reports/q3 with every notebook replaced by one of these code cells
+    (after a parameters cell): the result, and the folder asked for."""
+    notebook = nbformat.v4.new_notebook(
+        metadata={"kernelspec": {"name": "python3", "language": "python", "display_name": "Python 3"}}
+    )
+    notebook.cells = [
+        nbformat.v4.new_code_cell('snapshot = ""', metadata={"tags": ["parameters"]}),
+        *(nbformat.v4.new_code_cell(cell) for cell in cells),
+    ]
+    path = tmp_path / "replaced.ipynb"
+    nbformat.write(notebook, path)
+    monkeypatch.setattr(notebooks, "notebook_path", lambda name: path)
+    out = tmp_path / "reports" / "q3"
+    result = cli.invoke(app, ["run", "quarterly", "--snapshot", str(snapshot), "--period", "2026-Q3",
+                              "--out", str(out)])  # fmt: skip
+    return result, out
+
+
 def test_a_failing_notebook_is_kept_with_its_cell_and_exception(
     cli, sample_snapshot: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    broken = nbformat.v4.new_notebook(
-        metadata={"kernelspec": {"name": "python3", "language": "python", "display_name": "Python 3"}}
+    result, out = _quarterly_with_notebook(
+        cli, sample_snapshot, tmp_path, monkeypatch, "x = 1", "raise ValueError('the figure cannot be drawn')"
     )
-    broken.cells = [
-        nbformat.v4.new_code_cell('snapshot = ""', metadata={"tags": ["parameters"]}),
-        nbformat.v4.new_code_cell("x = 1"),
-        nbformat.v4.new_code_cell("raise ValueError('the figure cannot be drawn')"),
-    ]
-    path = tmp_path / "broken.ipynb"
-    nbformat.write(broken, path)
-    monkeypatch.setattr(notebooks, "notebook_path", lambda name: path)
-    out = tmp_path / "reports" / "q3"
-    result = cli.invoke(app, ["run", "quarterly", "--snapshot", str(sample_snapshot), "--period", "2026-Q3",
-                              "--out", str(out)])  # fmt: skip
     assert result.exit_code == 1
     message = result.stderr
     assert "failed in cell 3" in message and "ValueError: the figure cannot be drawn" in message
@@ -90,19 +100,7 @@ def test_a_kernel_that_dies_in_a_notebook_is_a_clear_error_and_leaves_nothing(
     cli, sample_snapshot: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """vl-convert aborts the process it runs in on some values; the memory killer ends a kernel."""
-    dying = nbformat.v4.new_notebook(
-        metadata={"kernelspec": {"name": "python3", "language": "python", "display_name": "Python 3"}}
-    )
-    dying.cells = [
-        nbformat.v4.new_code_cell('snapshot = ""', metadata={"tags": ["parameters"]}),
-        nbformat.v4.new_code_cell("import os\nos.abort()"),
-    ]
-    path = tmp_path / "dying.ipynb"
-    nbformat.write(dying, path)
-    monkeypatch.setattr(notebooks, "notebook_path", lambda name: path)
-    out = tmp_path / "reports" / "q3"
-    result = cli.invoke(app, ["run", "quarterly", "--snapshot", str(sample_snapshot), "--period", "2026-Q3",
-                              "--out", str(out)])  # fmt: skip
+    result, _ = _quarterly_with_notebook(cli, sample_snapshot, tmp_path, monkeypatch, "import os\nos.abort()")
     assert result.exit_code == 1
     assert "its kernel died while it ran" in result.stderr and "internal error" not in result.stderr
     assert "Traceback" not in result.output + result.stderr

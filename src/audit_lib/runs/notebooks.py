@@ -210,8 +210,8 @@ def execute(
     notebook does not hold up a fixed share), working in `out_dir`: relative
     parameters name files of the folder and stay valid once it is moved into place.
     A notebook that fails is kept beside `folder` (the folder being assembled),
-    named in the NotebookError, since the partial folder is removed; no kernel
-    takes another notebook after it.
+    named in the NotebookError, since the partial folder is removed (one whose
+    kernel died is not kept); no kernel takes another notebook after it.
     """
     out_dir = out_dir.resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
